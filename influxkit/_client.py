@@ -1,0 +1,680 @@
+"""The client: InfluxDB's HTTP API (``/ping``, ``/write``, ``/query``) over aiohttp."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import gzip as gzip_module
+import json
+import logging
+import ssl as ssl_module
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import aiohttp
+
+from . import __version__
+from ._errors import (
+    InfluxDBConnectionError,
+    InfluxDBError,
+    InfluxDBTimeoutError,
+    http_error,
+)
+from ._influxql import quote_ident
+from ._lineprotocol import iter_serialize
+from ._loop import BlockingIterator, LoopThread
+from ._results import JSON, MSGPACK, ChunkDecoder, ResultBuilder, check_results
+from ._results import msgpack_available as _msgpack_available
+from ._time import normalize_precision
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["ChunkedResponse", "InfluxDBClient"]
+
+logger = logging.getLogger("influxkit")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODES: Final = ("async", "blocking")
+OUTPUTS: Final = ("json", "dataframe")
+
+# Without a total limit a long chunked query may stream for as long as it needs; a
+# silent server is still detected by the read timeout.
+DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
+
+# InfluxDB 1.x refuses bodies over 25 MB by default (``max-body-size``); a write larger
+# than this is sent as several requests, split between lines.
+MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024
+
+
+def _dual(method: F) -> F:
+    """Make a coroutine method also callable in blocking mode.
+
+    In async mode the call returns the coroutine; in blocking mode it runs on the
+    client's private loop thread and returns the result.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: InfluxDBClient, *args: Any, **kwargs: Any) -> Any:
+        coro = method(self, *args, **kwargs)
+        if self._mode == "async":
+            return coro
+        result = self._runner.run(coro)
+        if isinstance(result, ChunkedResponse):
+            return BlockingIterator(result, self._runner)
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
+class InfluxDBClient:
+    """A client for InfluxDB's HTTP API, asynchronous by default and blocking on request.
+
+    Args:
+        host: server host name or address.
+        port: server port.
+        path: path prefix of the API (for a server behind a reverse proxy).
+        mode: ``'async'`` (methods return coroutines) or ``'blocking'`` (methods
+            return results). Can be changed at any time through :attr:`mode`.
+        output: ``'json'`` (the parsed JSON dict) or ``'dataframe'`` (pandas).
+        db: default database. ``database`` is the same, under the official client's name.
+        ssl: ``True`` for HTTPS, or an :class:`ssl.SSLContext` (implies HTTPS) to
+            trust a private certificate authority.
+        unix_socket: path of the server's unix domain socket.
+        username, password: credentials for HTTP basic authentication.
+        token: a token, sent as ``Authorization: Token ...`` (InfluxDB 2.x and 3.x).
+        timeout: seconds for the whole request, or an :class:`aiohttp.ClientTimeout`.
+        verify_ssl: set to ``False`` to skip verifying the server's certificate.
+        gzip: compress request bodies and ask for compressed answers. Worth it on
+            slow links; on a LAN it costs more CPU than it saves.
+        loop: accepted for compatibility and ignored.
+        **kwargs: passed on to :class:`aiohttp.ClientSession`.
+
+    Example::
+
+        async with InfluxDBClient(db="testdb") as client:
+            await client.create_database(db="testdb")
+            await client.write({"measurement": "cpu", "fields": {"load": 0.64}})
+            resp = await client.query("SELECT load FROM cpu")
+    """
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 8086,
+        path: str = "/",
+        mode: str = "async",
+        output: str = "json",
+        db: str | None = None,
+        database: str | None = None,
+        ssl: bool | ssl_module.SSLContext = False,
+        *,
+        unix_socket: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: aiohttp.ClientTimeout | float | None = None,
+        verify_ssl: bool = True,
+        gzip: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        **kwargs: Any,
+    ) -> None:
+        del loop  # the right loop is always the running one
+        self._mode = "async"
+        self._output = "json"
+        self.mode = mode
+        self.output = output
+        self.db = db or database
+        self.host = host
+        self.port = port
+        self.ssl = bool(ssl)
+        self.unix_socket = unix_socket
+        self.gzip = gzip
+        self.max_request_bytes = MAX_REQUEST_BYTES
+        self._ssl_option: bool | ssl_module.SSLContext = (
+            ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl
+        )
+        scheme = "https" if ssl else "http"
+        netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        prefix = "/" + path.strip("/") if path.strip("/") else ""
+        self.url = f"{scheme}://{netloc}:{port}{prefix}"
+        self.username = username
+        self._authorization: str | None = None
+        if token:
+            self._authorization = f"Token {token}"
+        elif username:
+            credentials = f"{username}:{password or ''}".encode()
+            self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
+        if timeout is None:
+            self.timeout = DEFAULT_TIMEOUT
+        elif isinstance(timeout, aiohttp.ClientTimeout):
+            self.timeout = timeout
+        else:
+            self.timeout = aiohttp.ClientTimeout(total=float(timeout))
+        self._session_kwargs = kwargs
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        self._runner = LoopThread()
+        self._accept = MSGPACK if _msgpack_available() else JSON
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """``'async'`` or ``'blocking'``; may be switched at any time."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}")
+        self._mode = mode
+
+    @property
+    def output(self) -> str:
+        """The format of query results: ``'json'`` or ``'dataframe'``."""
+        return self._output
+
+    @output.setter
+    def output(self, output: str) -> None:
+        if output not in OUTPUTS:
+            raise ValueError(f"invalid output {output!r}: use one of {', '.join(OUTPUTS)}")
+        if output == "dataframe":
+            _require("pandas", "pandas")
+        self._output = output
+
+    @property
+    def database(self) -> str | None:
+        """The default database (the same as :attr:`db`)."""
+        return self.db
+
+    @database.setter
+    def database(self, name: str | None) -> None:
+        self.db = name
+
+    def __repr__(self) -> str:
+        where = f"unix_socket={self.unix_socket!r}" if self.unix_socket else f"url={self.url!r}"
+        user = f", username={self.username!r}" if self.username else ""
+        return (f"<InfluxDBClient {where}{user}, db={self.db!r}, mode={self._mode!r}, "
+                f"output={self._output!r}>")
+
+    # -- sessions and lifetime -------------------------------------------------------------
+
+    async def create_session(self, **kwargs: Any) -> aiohttp.ClientSession:
+        """Create the :class:`aiohttp.ClientSession` used on the running event loop.
+
+        Override this, or call it with keyword arguments for
+        :class:`aiohttp.ClientSession`, to use aiohttp features the constructor does
+        not cover. The client keeps one session per event loop.
+        """
+        loop = asyncio.get_running_loop()
+        old = self._sessions.pop(loop, None)
+        if old is not None:
+            await old.close()
+        if self.unix_socket:
+            connector: aiohttp.BaseConnector = aiohttp.UnixConnector(path=self.unix_socket)
+        else:
+            connector = aiohttp.TCPConnector(ssl=self._ssl_option)
+        headers = {
+            "User-Agent": f"influxkit/{__version__}",
+            # aiohttp asks for gzip by default, which makes the server spend its CPU
+            # compressing every answer.
+            "Accept-Encoding": "gzip" if self.gzip else "identity",
+        }
+        if self._authorization:
+            headers["Authorization"] = self._authorization
+        options: dict[str, Any] = {
+            "connector": connector,
+            "timeout": self.timeout,
+            "headers": headers,
+            **self._session_kwargs,
+            **kwargs,
+        }
+        session = aiohttp.ClientSession(**options)
+        self._sessions[loop] = session
+        return session
+
+    async def _session(self) -> aiohttp.ClientSession:
+        session = self._sessions.get(asyncio.get_running_loop())
+        if session is None or session.closed:
+            session = await self.create_session()
+        return session
+
+    def close(self) -> Any:
+        """Close the client's connections (a coroutine in async mode).
+
+        The client can still be used afterwards; it opens new connections then.
+        """
+        if self._mode == "async":
+            return self._close_async()
+        self._close_blocking()
+        return None
+
+    async def _close_async(self) -> None:
+        current = asyncio.get_running_loop()
+        private = self._runner.loop
+        for loop, session in list(self._sessions.items()):
+            del self._sessions[loop]
+            if loop is current:
+                await session.close()
+            elif loop is private:
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
+            else:
+                _close_elsewhere(loop, session)
+        if private is not None:
+            await asyncio.to_thread(self._runner.stop)
+
+    def _close_blocking(self) -> None:
+        private = self._runner.loop
+        for loop, session in list(self._sessions.items()):
+            del self._sessions[loop]
+            if loop is private:
+                self._runner.run(session.close())
+            else:
+                _close_elsewhere(loop, session)
+        self._runner.stop()
+
+    def __enter__(self) -> InfluxDBClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._mode == "async":
+            # A ``with`` block in async mode: the sessions belong to loops that may be
+            # running, so close from the private thread's point of view.
+            self._close_blocking()
+        else:
+            self.close()
+
+    async def __aenter__(self) -> InfluxDBClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._close_async()
+
+    def __del__(self) -> None:
+        sessions = getattr(self, "_sessions", None)
+        if sessions and any(not session.closed for session in sessions.values()):
+            warnings.warn(f"{self!r} was not closed: call close() or use it as a context "
+                          "manager", ResourceWarning, stacklevel=2)
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    async def _send(self, method: str, endpoint: str, *, params: Mapping[str, str] | None = None,
+                    data: Any = None, headers: Mapping[str, str] | None = None,
+                    write: bool = False) -> aiohttp.ClientResponse:
+        """Send a request and return the response, raising for an error status."""
+        session = await self._session()
+        url = f"{self.url}/{endpoint}"
+        started = time.perf_counter()
+        try:
+            response = await session.request(method, url, params=params, data=data,
+                                             headers=headers)
+        except asyncio.TimeoutError as exc:
+            raise InfluxDBTimeoutError(f"{method} {url}: timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise _connection_error(method, url, exc) from exc
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.debug("%s %s -> %d in %.1f ms", method, endpoint, response.status, elapsed)
+        if response.status >= 300:
+            try:
+                body = await response.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                body = b""
+            finally:
+                response.release()
+            message = _error_message(response, body)
+            raise http_error(response.status, message, write=write, method=method,
+                             url=_safe_url(url, params), headers=response.headers)
+        return response
+
+    @_dual
+    async def ping(self) -> dict[str, str]:
+        """Ping the server.
+
+        Returns:
+            The response headers, e.g. ``{'X-Influxdb-Version': '1.8.10', ...}``.
+
+        Raises:
+            InfluxDBHTTPError: for a non-2xx answer.
+            InfluxDBConnectionError: when the server cannot be reached.
+        """
+        response = await self._send("GET", "ping")
+        response.release()
+        return dict(response.headers)
+
+    @_dual
+    async def write(
+        self,
+        data: Any,
+        measurement: str | None = None,
+        db: str | None = None,
+        precision: str | None = None,
+        rp: str | None = None,
+        tag_columns: Iterable[str] | None = None,
+        **extra_tags: Any,
+    ) -> bool:
+        """Write points.
+
+        Args:
+            data: a mapping (``measurement``, ``time``, ``tags``, ``fields``), a pandas
+                DataFrame with a DatetimeIndex, an instance of a :func:`lineprotocol`
+                class, line protocol as ``str`` or ``bytes``, or an iterable of these.
+            measurement: measurement for inputs that don't name their own (needed for
+                DataFrames).
+            db: database; defaults to :attr:`db`.
+            precision: unit of integer timestamps: ``'ns'`` (default), ``'u'`` (also
+                ``'us'``, ``'µ'``), ``'ms'``, ``'s'``, ``'m'``, ``'h'``. Datetimes are
+                converted to it exactly.
+            rp: retention policy; the database's default if not given.
+            tag_columns: DataFrame columns to write as tags.
+            **extra_tags: tags added to every point.
+
+        Returns:
+            ``True``; nothing is sent for an input with no points.
+
+        Raises:
+            LineProtocolError: for data line protocol cannot carry, before anything is
+                sent. It names the point and the value.
+            InfluxDBWriteError: when the server refuses the write (a
+                :class:`PartialWriteError` when it stored only some points).
+            InfluxDBConnectionError: when the server cannot be reached.
+        """
+        database = self._database(db)
+        unit = normalize_precision(precision)
+        # Everything is encoded (and so validated) before the first byte is sent.
+        blocks = list(iter_serialize(data, measurement, tag_columns, unit, **extra_tags))
+        if not blocks:
+            logger.debug("write: no points to send")
+            return True
+        params = {"db": database, "precision": unit}
+        if rp:
+            params["rp"] = rp
+        for body in _request_bodies(blocks, self.max_request_bytes):
+            await self._post_lines(body, params)
+        return True
+
+    async def _post_lines(self, body: bytes, params: Mapping[str, str]) -> None:
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        if self.gzip:
+            body = gzip_module.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        response = await self._send("POST", "write", params=params, data=body, headers=headers,
+                                    write=True)
+        response.release()
+
+    @_dual
+    async def query(
+        self,
+        q: str,
+        *,
+        epoch: str | None = "ns",
+        chunked: bool = False,
+        chunk_size: int | None = None,
+        db: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run an InfluxQL query.
+
+        Args:
+            q: the query; several statements may be separated by ``;``.
+            epoch: unit of the returned timestamps (``'ns'``, ``'u'``, ``'ms'``,
+                ``'s'``, ``'m'``, ``'h'``), or ``None`` for RFC 3339 strings.
+            chunked: stream the result: returns an async iterator of results, one per
+                chunk the server sends (a plain iterator in blocking mode).
+            chunk_size: rows per chunk (the server's default is 10,000).
+            db: database; defaults to :attr:`db`.
+            params: bind parameters, referenced as ``$name`` in the query. Values are
+                sent apart from the query text, so they need no quoting.
+
+        Returns:
+            In ``'json'`` output, the result dict as the server's JSON has it. In
+            ``'dataframe'`` output, a DataFrame for one series, a dict of DataFrames
+            keyed by series (``'cpu,host=a'``) for several, a list of those for several
+            statements.
+
+        Raises:
+            InfluxDBQueryError: when a statement fails, naming it.
+            InfluxDBHTTPError: when the server refuses the query (a parse error, 401...).
+            InfluxDBConnectionError: when the server cannot be reached.
+        """
+        form = {"q": q, "chunked": "true"}
+        database = db or self.db
+        if database:
+            form["db"] = database
+        if epoch is not None:
+            form["epoch"] = normalize_precision(epoch)
+        if chunk_size is not None:
+            form["chunk_size"] = str(int(chunk_size))
+        if params:
+            form["params"] = json.dumps(dict(params))
+        output = self._output
+        # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
+        # real error of a failed statement (its plain answer says "not executed"), and
+        # it lets large answers be decoded as they arrive.
+        response = await self._send("POST", "query", data=form,
+                                    headers={"Accept": self._accept})
+        stream = ChunkedResponse(response, q, output, epoch)
+        if chunked:
+            return stream
+        builder = ResultBuilder()
+        try:
+            async for document in stream.documents():
+                builder.add(document)
+        finally:
+            stream.release()
+        result = builder.result()
+        check_results(result, q)
+        return _convert(result, output, epoch)
+
+    def _database(self, db: str | None) -> str:
+        database = db or self.db
+        if not database:
+            raise ValueError("no database: pass db= or set the client's db")
+        return database
+
+    # -- InfluxQL helpers (aioinflux's names) ------------------------------------------------
+
+    def create_database(self, db: str | None = None) -> Any:
+        """``CREATE DATABASE`` (the client's database by default)."""
+        return self.query(f"CREATE DATABASE {quote_ident(self._database(db))}")
+
+    def drop_database(self, db: str | None = None) -> Any:
+        """``DROP DATABASE`` (the client's database by default)."""
+        return self.query(f"DROP DATABASE {quote_ident(self._database(db))}")
+
+    def drop_measurement(self, measurement: str) -> Any:
+        """``DROP MEASUREMENT`` from the client's database."""
+        return self.query(f"DROP MEASUREMENT {quote_ident(measurement)}")
+
+    def show_databases(self) -> Any:
+        """``SHOW DATABASES``."""
+        return self.query("SHOW DATABASES")
+
+    def show_measurements(self) -> Any:
+        """``SHOW MEASUREMENTS``."""
+        return self.query("SHOW MEASUREMENTS")
+
+    def show_users(self) -> Any:
+        """``SHOW USERS``."""
+        return self.query("SHOW USERS")
+
+    def show_series(self, measurement: str | None = None) -> Any:
+        """``SHOW SERIES``, optionally of one measurement."""
+        return self.query("SHOW SERIES" + _from(measurement))
+
+    def show_tag_keys(self, measurement: str | None = None) -> Any:
+        """``SHOW TAG KEYS``, optionally of one measurement."""
+        return self.query("SHOW TAG KEYS" + _from(measurement))
+
+    def show_field_keys(self, measurement: str | None = None) -> Any:
+        """``SHOW FIELD KEYS``, optionally of one measurement."""
+        return self.query("SHOW FIELD KEYS" + _from(measurement))
+
+    def show_tag_values(self, key: str, measurement: str | None = None) -> Any:
+        """``SHOW TAG VALUES WITH KEY = "key"``, optionally of one measurement."""
+        return self.query(f"SHOW TAG VALUES{_from(measurement)} WITH KEY = {quote_ident(key)}")
+
+    def show_retention_policies(self, db: str | None = None) -> Any:
+        """``SHOW RETENTION POLICIES`` of a database (the client's by default)."""
+        return self.query(f"SHOW RETENTION POLICIES ON {quote_ident(self._database(db))}")
+
+    def show_continuous_queries(self) -> Any:
+        """``SHOW CONTINUOUS QUERIES``."""
+        return self.query("SHOW CONTINUOUS QUERIES")
+
+
+class ChunkedResponse:
+    """The results of a chunked query, one per chunk, as an async iterator.
+
+    Leave early with ``break`` and the connection is released as soon as the iterator
+    is garbage collected; ``await chunks.aclose()`` (or ``async with``) releases it at
+    once.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse, query: str, output: str,
+                 epoch: str | None) -> None:
+        self._response = response
+        self._query = query
+        self._output = output
+        self._epoch = epoch
+        self._documents: AsyncIterator[dict[str, Any]] | None = None
+
+    async def documents(self) -> AsyncIterator[dict[str, Any]]:
+        """The decoded result documents, normalised, as they arrive."""
+        decoder = ChunkDecoder(self._response.headers.get("Content-Type", JSON))
+        count = 0
+        try:
+            async for piece in self._response.content.iter_any():
+                for document in decoder.feed(piece):
+                    count += 1
+                    logger.debug("query chunk %d: %d bytes so far", count,
+                                 self._response.content.total_bytes)
+                    yield document
+        except asyncio.TimeoutError as exc:
+            raise InfluxDBTimeoutError("query: timed out while reading the answer") from exc
+        except aiohttp.ClientError as exc:
+            raise _connection_error("POST", "query", exc) from exc
+        for document in decoder.close():
+            yield document
+
+    def __aiter__(self) -> ChunkedResponse:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._documents is None:
+            self._documents = self.documents()
+        try:
+            document = await self._documents.__anext__()
+        except BaseException:
+            self.release()
+            raise
+        check_results(document, self._query)
+        return _convert(document, self._output, self._epoch)
+
+    def release(self) -> None:
+        """Release the connection (idempotent)."""
+        if not self._response.closed:
+            self._response.close()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._documents is not None:
+            await self._documents.aclose()  # type: ignore[attr-defined]
+        self.release()
+
+    async def __aenter__(self) -> ChunkedResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Closing the transport is not I/O we wait for; it frees the connection of an
+        # iteration abandoned half-way.
+        response = getattr(self, "_response", None)
+        if response is not None and not response.closed:
+            response.close()
+
+
+def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
+    if output == "json":
+        return document
+    from ._dataframe import frames_from_results
+
+    return frames_from_results(document.get("results", []), epoch)
+
+
+def _request_bodies(blocks: list[bytes], limit: int) -> Iterator[bytes]:
+    """Join encoded blocks into request bodies of about ``limit`` bytes at most."""
+    batch: list[bytes] = []
+    size = 0
+    for block in blocks:
+        if batch and size + len(block) > limit:
+            yield b"\n".join(batch)
+            batch, size = [], 0
+        batch.append(block)
+        size += len(block) + 1
+    if batch:
+        yield b"\n".join(batch)
+
+
+def _from(measurement: str | None) -> str:
+    return f" FROM {quote_ident(measurement)}" if measurement else ""
+
+
+def _require(module: str, extra: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        raise ImportError(
+            f"this needs {module}: pip install 'influxkit[{extra}]'"
+        ) from None
+
+
+def _connection_error(method: str, url: str, exc: Exception) -> InfluxDBError:
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return InfluxDBTimeoutError(f"{method} {url}: timed out")
+    return InfluxDBConnectionError(f"{method} {url}: {exc.__class__.__name__}: {exc}")
+
+
+def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
+    header = response.headers.get("X-Influxdb-Error")
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        decoded = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        decoded = None
+    if decoded is None and response.content_type == MSGPACK and body:
+        try:
+            import msgpack
+
+            decoded = msgpack.unpackb(body, raw=False)
+        except Exception:  # noqa: BLE001 - any undecodable body is reported as text
+            decoded = None
+    if isinstance(decoded, dict):
+        message = decoded.get("error") or decoded.get("message")
+        if message:
+            return str(message)
+    return header or text or response.reason or "no message"
+
+
+def _safe_url(url: str, params: Mapping[str, str] | None) -> str:
+    if not params:
+        return url
+    shown = "&".join(f"{k}={v}" for k, v in params.items() if k not in ("u", "p"))
+    return f"{url}?{shown}"
+
+
+def _close_elsewhere(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+    """Close a session that belongs to another event loop, without waiting on it."""
+    if loop.is_closed():
+        session.detach()
+    elif loop.is_running():
+        asyncio.run_coroutine_threadsafe(session.close(), loop)
+    else:
+        loop.run_until_complete(session.close())

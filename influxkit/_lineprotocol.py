@@ -1,0 +1,483 @@
+"""Line protocol: escaping, validation and the one encoder, :func:`serialize`.
+
+Every write path goes through :func:`serialize` (or :func:`iter_serialize`, its
+streaming form). What line protocol cannot carry is refused with a
+:class:`LineProtocolError` naming the point and the value, before anything is sent:
+
+- a newline in a measurement, tag key, tag value or field key (it ends the line);
+- a trailing backslash in any of those (it would escape the separator after it);
+- an empty measurement, tag key or field key;
+- a measurement starting with ``#`` (the server reads the line as a comment and
+  drops it without an error);
+- ``time`` as a tag or field key (the server drops the point);
+- NaN or infinite floats, integers outside int64, a point with no fields.
+
+A tag whose value is ``None`` or ``""`` is left out of its line, as is a field whose
+value is ``None``: InfluxDB has no null, and a missing tag reads back exactly like
+an empty one.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from ._errors import LineProtocolError
+from ._time import normalize_precision, time_to_int
+
+__all__ = [
+    "escape_key",
+    "escape_measurement",
+    "escape_tag_value",
+    "format_field",
+    "format_string",
+    "iter_serialize",
+    "serialize",
+    "tag_fragment",
+]
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+
+_MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
+_KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+
+# Escaped names repeat endlessly in real data (the same measurements, keys and tag
+# values); caching them makes encoding a dictionary look-up. The caches are bounded.
+_CACHE_LIMIT: Final = 200_000
+_measurement_cache: dict[str, str] = {}
+_key_cache: dict[str, str] = {}
+_tag_value_cache: dict[str, str] = {}
+
+
+def _check_name(text: str, role: str) -> None:
+    if not text:
+        raise LineProtocolError(f"{role} is empty", field=role, value=text)
+    if "\n" in text:
+        raise LineProtocolError(
+            f"{role} {text!r} contains a newline, which line protocol cannot carry",
+            field=role, value=text,
+        )
+    if text[-1] == "\\":
+        raise LineProtocolError(
+            f"{role} {text!r} ends with a backslash, which line protocol cannot carry",
+            field=role, value=text,
+        )
+
+
+def escape_measurement(name: Any) -> str:
+    """Escape a measurement name, or refuse one line protocol cannot carry."""
+    try:
+        return _measurement_cache[name]
+    except (KeyError, TypeError):
+        pass
+    text = _as_name(name, "measurement")
+    _check_name(text, "measurement")
+    if text[0] == "#":
+        raise LineProtocolError(
+            f"measurement {text!r} starts with '#': the server would read the line as a "
+            "comment and drop it", field="measurement", value=text,
+        )
+    escaped = text.translate(_MEASUREMENT_ESCAPES)
+    if len(_measurement_cache) >= _CACHE_LIMIT:
+        _measurement_cache.clear()
+    _measurement_cache[text] = escaped
+    return escaped
+
+
+def escape_key(key: Any, role: str = "field key") -> str:
+    """Escape a tag key or field key, or refuse one line protocol cannot carry."""
+    try:
+        return _key_cache[key]
+    except (KeyError, TypeError):
+        pass
+    text = _as_name(key, role)
+    _check_name(text, role)
+    if text == "time":
+        raise LineProtocolError(
+            f"{role} 'time' is reserved by InfluxDB, which drops such points",
+            field=role, value=text,
+        )
+    escaped = text.translate(_KEY_ESCAPES)
+    if len(_key_cache) >= _CACHE_LIMIT:
+        _key_cache.clear()
+    _key_cache[text] = escaped
+    return escaped
+
+
+def escape_tag_value(value: Any, key: str = "") -> str:
+    """Escape a tag value (``str`` of numbers and enums' names), or refuse it.
+
+    Returns ``""`` for ``None`` and the empty string: the tag is left out.
+    """
+    try:
+        return _tag_value_cache[value]
+    except (KeyError, TypeError):
+        pass
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, enum.Enum):
+        text = value.name
+    elif isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
+        text = str(value)
+    else:
+        raise LineProtocolError(
+            f"tag {key!r} has a value of type {type(value).__name__}: {value!r}; "
+            "tag values are strings", field=key, value=value,
+        )
+    if not text:
+        return ""
+    if "\n" in text:
+        raise LineProtocolError(
+            f"tag {key!r} value {text!r} contains a newline, which line protocol cannot carry",
+            field=key, value=value,
+        )
+    if text[-1] == "\\":
+        raise LineProtocolError(
+            f"tag {key!r} value {text!r} ends with a backslash, which line protocol "
+            "cannot carry", field=key, value=value,
+        )
+    escaped = text.translate(_KEY_ESCAPES)
+    if isinstance(value, str):
+        if len(_tag_value_cache) >= _CACHE_LIMIT:
+            _tag_value_cache.clear()
+        _tag_value_cache[value] = escaped
+    return escaped
+
+
+def _as_name(name: Any, role: str) -> str:
+    if isinstance(name, str):
+        return name
+    if isinstance(name, enum.Enum):
+        return name.name
+    raise LineProtocolError(
+        f"{role} must be a string, not {type(name).__name__}: {name!r}", field=role, value=name
+    )
+
+
+def format_string(text: str) -> str:
+    """Quote a string field value."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if '"' in text:
+        text = text.replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _format_float(value: float, key: str) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    raise LineProtocolError(
+        f"field {key!r} is {value!r}; line protocol cannot carry NaN or infinity",
+        field=key, value=value,
+    )
+
+
+def _format_int(value: int, key: str) -> str:
+    if _INT64_MIN <= value <= _INT64_MAX:
+        return f"{value}i"
+    raise LineProtocolError(
+        f"field {key!r} is {value}, outside the 64-bit integer range InfluxDB stores",
+        field=key, value=value,
+    )
+
+
+def format_field(value: Any, key: str = "") -> str | None:
+    """Format a field value; ``None`` for a missing (``None``) value.
+
+    bool -> ``true``/``false``; int and numpy integers -> ``123i``; float, numpy
+    floats and :class:`~decimal.Decimal` -> float; str -> quoted; an enum -> its name,
+    as a string.
+    """
+    kind = type(value)
+    if kind is float:
+        return _format_float(value, key)
+    if kind is int:
+        return _format_int(value, key)
+    if kind is str:
+        return format_string(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return _format_other(value, key)
+
+
+def _format_other(value: Any, key: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return format_string(value.name)
+    if isinstance(value, int):
+        return _format_int(int(value), key)
+    if isinstance(value, float):
+        return _format_float(float(value), key)
+    if isinstance(value, str):
+        return format_string(str(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise LineProtocolError(
+                f"field {key!r} is {value!r}; line protocol cannot carry NaN or infinity",
+                field=key, value=value,
+            )
+        return str(value)
+    if type(value).__module__ == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.bool_):
+            return "true" if value else "false"
+        if isinstance(value, np.integer):
+            return _format_int(int(value), key)
+        if isinstance(value, np.floating):
+            return _format_float(float(value), key)
+        if isinstance(value, np.str_):
+            return format_string(str(value))
+    if _is_missing(value):
+        return None
+    raise LineProtocolError(
+        f"field {key!r} has a value of type {type(value).__name__}: {value!r}; field values "
+        "are float, int, bool or str", field=key, value=value,
+    )
+
+
+def _is_missing(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
+def tag_fragment(tags: Mapping[str, Any] | None) -> str:
+    """Encode tags as ``,k=v,k2=v2`` (empty values left out), for a line's tag set."""
+    if not tags:
+        return ""
+    parts = []
+    for key, value in tags.items():
+        escaped = escape_tag_value(value, key)
+        if escaped:
+            parts.append(f",{escape_key(key, 'tag key')}={escaped}")
+    return "".join(parts)
+
+
+def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapping[str, Any],
+                    precision: str) -> str:
+    try:
+        fields = point["fields"]
+    except KeyError:
+        raise LineProtocolError("point has no 'fields'", field="fields") from None
+    except TypeError:
+        raise LineProtocolError(
+            f"a point must be a mapping, not {type(point).__name__}"
+        ) from None
+    name = point.get("measurement") or measurement
+    if name is None:
+        raise LineProtocolError(
+            "point has no measurement: give it a 'measurement' key or pass measurement=",
+            field="measurement",
+        )
+    line = escape_measurement(name)
+    tags = point.get("tags")
+    if extra_tags:
+        tags = {**extra_tags, **tags} if tags else extra_tags
+    if tags:
+        line += tag_fragment(tags)
+    parts = []
+    for key, value in fields.items():
+        text = format_field(value, key)
+        if text is not None:
+            parts.append(f"{escape_key(key)}={text}")
+    if not parts:
+        raise LineProtocolError(
+            "point has no fields (None values are left out); InfluxDB needs at least one",
+            field="fields", value=dict(fields),
+        )
+    line += " " + ",".join(parts)
+    when = point.get("time")
+    if when is not None:
+        try:
+            line += f" {time_to_int(when, precision)}"
+        except ValueError as exc:
+            raise LineProtocolError(str(exc), field="time", value=when) from None
+    return line
+
+
+def _frame_kind(data: Any) -> str | None:
+    """``"pandas"`` or ``"polars"`` for a DataFrame, without importing either."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        return "pandas"
+    polars = sys.modules.get("polars")
+    if polars is not None and isinstance(data, (polars.DataFrame, polars.LazyFrame)):
+        return "polars"
+    return None
+
+
+def iter_serialize(
+    data: Any,
+    measurement: str | None = None,
+    tag_columns: Iterable[str] | None = None,
+    precision: str | None = None,
+    **extra_tags: Any,
+) -> Iterator[bytes]:
+    """Encode ``data`` as blocks of line protocol (each one or more lines, no final newline).
+
+    This is :func:`serialize` in pieces, for sending large inputs in batches.
+    """
+    unit = normalize_precision(precision)
+    columns = list(tag_columns) if tag_columns is not None else None
+    if extra_tags:
+        # Validate the shared tags once, before any point.
+        tag_fragment(extra_tags)
+    counter = [0]
+    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, top=True)
+
+
+_LINES_PER_BLOCK: Final = 5_000
+
+
+def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
+                extra_tags: Mapping[str, Any], counter: list[int], top: bool) -> Iterator[bytes]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data).strip(b"\n")
+        if extra_tags:
+            _refuse_tags_for_raw(counter[0], data)
+        counter[0] += 1
+        if raw:
+            yield raw
+        return
+    if isinstance(data, str):
+        if extra_tags:
+            _refuse_tags_for_raw(counter[0], data)
+        counter[0] += 1
+        raw = data.strip("\n").encode()
+        if raw:
+            yield raw
+        return
+    if isinstance(data, Mapping):
+        try:
+            line = _encode_mapping(data, measurement, extra_tags, precision)
+        except LineProtocolError as exc:
+            raise exc.locate(counter[0], data) from None
+        counter[0] += 1
+        yield line.encode()
+        return
+    frame = _frame_kind(data)
+    if frame is not None:
+        if measurement is None:
+            raise LineProtocolError(
+                "writing a DataFrame needs measurement=", field="measurement"
+            )
+        if frame == "pandas":
+            from ._dataframe import iter_pandas_lines
+            yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags)
+        else:
+            from ._polars import iter_polars_lines
+            yield from iter_polars_lines(data, measurement, tag_columns, precision, extra_tags)
+        counter[0] += 1
+        return
+    encoder = getattr(type(data), "__influxkit_encoder__", None)
+    if encoder is not None:
+        try:
+            yield encoder(data, precision, tag_fragment(extra_tags)).encode()
+        except LineProtocolError as exc:
+            raise exc.locate(counter[0], data) from None
+        counter[0] += 1
+        return
+    to_lineprotocol = getattr(data, "to_lineprotocol", None)
+    if to_lineprotocol is not None and callable(to_lineprotocol):
+        if extra_tags:
+            _refuse_tags_for_raw(counter[0], data)
+        counter[0] += 1
+        raw = to_lineprotocol()
+        yield raw if isinstance(raw, bytes) else str(raw).encode()
+        return
+    if isinstance(data, Iterable):
+        yield from _encode_iterable(data, measurement, tag_columns, precision, extra_tags, counter)
+        return
+    raise LineProtocolError(
+        f"cannot write an object of type {type(data).__name__}: write mappings, DataFrames, "
+        "@lineprotocol objects, line protocol str/bytes, or iterables of these",
+        index=counter[0], value=data,
+    )
+
+
+def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
+                     precision: str, extra_tags: Mapping[str, Any],
+                     counter: list[int]) -> Iterator[bytes]:
+    # The common case, many mappings or many objects of one class, is batched into
+    # blocks so that the per-point cost is one encode call and a list append.
+    lines: list[str] = []
+    encoders: dict[type, Any] = {}
+    extra = tag_fragment(extra_tags)
+    for item in items:
+        kind = type(item)
+        try:
+            if isinstance(item, Mapping):
+                lines.append(_encode_mapping(item, measurement, extra_tags, precision))
+                counter[0] += 1
+            else:
+                encoder = encoders.get(kind) or getattr(kind, "__influxkit_encoder__", None)
+                if encoder is not None:
+                    encoders[kind] = encoder
+                    lines.append(encoder(item, precision, extra))
+                    counter[0] += 1
+                else:
+                    if lines:
+                        yield "\n".join(lines).encode()
+                        lines = []
+                    yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
+                                           counter, top=False)
+        except LineProtocolError as exc:
+            raise exc.locate(counter[0], item) from None
+        if len(lines) >= _LINES_PER_BLOCK:
+            yield "\n".join(lines).encode()
+            lines = []
+    if lines:
+        yield "\n".join(lines).encode()
+
+
+def _refuse_tags_for_raw(index: int, data: Any) -> None:
+    raise LineProtocolError(
+        "extra tags cannot be added to line protocol that is already encoded "
+        "(str, bytes or to_lineprotocol()); add them to the lines themselves",
+        index=index, value=data,
+    )
+
+
+def serialize(
+    data: Any,
+    measurement: str | None = None,
+    tag_columns: Iterable[str] | None = None,
+    precision: str | None = None,
+    **extra_tags: Any,
+) -> bytes:
+    """Encode any supported input as line protocol bytes: the one encoder of every write.
+
+    Args:
+        data: a mapping (``measurement``, ``time``, ``tags``, ``fields``), a pandas or
+            polars DataFrame, an instance of a :func:`lineprotocol` class, line
+            protocol as ``str``/``bytes``, or an iterable of any of these, mixed.
+        measurement: the measurement for inputs that don't name their own (mappings
+            without one; DataFrames, which need it).
+        tag_columns: DataFrame columns to write as tags.
+        precision: unit of integer timestamps (``'ns'`` by default, ``'u'``, ``'ms'``,
+            ``'s'``, ``'m'``, ``'h'``); datetimes are converted to it exactly.
+        **extra_tags: tags added to every point (a point's own tags win).
+
+    Returns:
+        Line protocol, one point per line, without a trailing newline.
+
+    Raises:
+        LineProtocolError: for data line protocol cannot carry, naming the point.
+
+    Example::
+
+        >>> serialize({"measurement": "cpu", "tags": {"host": "a b"},
+        ...            "fields": {"load": 0.5, "n": 3}, "time": 1})
+        b'cpu,host=a\\\\ b load=0.5,n=3i 1'
+    """
+    return b"\n".join(iter_serialize(data, measurement, tag_columns, precision, **extra_tags))

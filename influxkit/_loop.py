@@ -1,0 +1,131 @@
+"""Blocking mode: the client's coroutines run on one private event-loop thread.
+
+Running them there, and never on the caller's thread, is what makes blocking mode
+work the same in a plain script, inside Jupyter (whose loop is already running), in
+code called from a running asyncio loop, and from several threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+__all__ = ["BlockingIterator", "LoopThread"]
+
+
+class LoopThread:
+    """An event loop running in a daemon thread of its own, started on first use."""
+
+    def __init__(self, name: str = "influxkit-blocking") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The private loop, if it was started."""
+        return self._loop
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def main() -> None:
+                    asyncio.set_event_loop(loop)
+                    loop.call_soon(ready.set)
+                    loop.run_forever()
+
+                thread = threading.Thread(target=main, name=self._name, daemon=True)
+                thread.start()
+                ready.wait()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the private loop and wait for its result."""
+        if self._thread is not None and threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError(
+                "a blocking influxkit call was made from inside the client's own event loop; "
+                "use mode='async' and await it there"
+            )
+        future = asyncio.run_coroutine_threadsafe(coro, self._ensure())
+        try:
+            return future.result()
+        except BaseException:
+            # Interrupted (Ctrl-C in a notebook): don't leave the request running.
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        """Stop the loop and its thread (idempotent)."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        if threading.current_thread() is thread:
+            loop.call_soon(loop.stop)
+            return
+
+        async def drain() -> None:
+            await loop.shutdown_asyncgens()
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(drain(), loop)
+        thread.join()
+        loop.close()
+
+
+class BlockingIterator(Generic[T]):
+    """A plain iterator over an async iterator whose steps run on a :class:`LoopThread`.
+
+    Leaving it early (``break``, an exception, garbage collection) closes the async
+    iterator, which releases the connection.
+    """
+
+    def __init__(self, source: AsyncIterator[T], runner: LoopThread) -> None:
+        self._source = source
+        self._runner = runner
+        self._done = False
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        try:
+            return self._runner.run(_anext(self._source))
+        except StopAsyncIteration:
+            self._done = True
+            raise StopIteration from None
+
+    def close(self) -> None:
+        """Stop early and release the connection."""
+        if not self._done:
+            self._done = True
+            aclose = getattr(self._source, "aclose", None)
+            if aclose is not None:
+                self._runner.run(aclose())
+
+    def __enter__(self) -> BlockingIterator[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # No I/O here: the source's own finaliser closes its response.
+        self._done = True
+
+
+async def _anext(source: AsyncIterator[T]) -> T:
+    return await source.__anext__()

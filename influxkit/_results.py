@@ -1,0 +1,241 @@
+"""Query results: decoding (MessagePack or JSON), stitching chunks, errors, iteration.
+
+Every query is read the same way: the body is a stream of result documents (one for
+a plain query, one per chunk for a chunked one), each decoded by
+:class:`ChunkDecoder` and normalised to the JSON shape::
+
+    {"results": [{"statement_id": 0,
+                  "series": [{"name": ..., "tags": {...}, "columns": [...],
+                              "values": [[...], ...], "partial": True}],
+                  "messages": [...], "error": "..."}]}
+
+:class:`ResultBuilder` stitches the documents of one query back into whole
+statements and series. From that one model come the JSON dicts, the DataFrames and
+:func:`iterpoints`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+from ._errors import InfluxDBQueryError
+from ._influxql import split_statements
+
+__all__ = ["ChunkDecoder", "ResultBuilder", "check_results", "iterpoints"]
+
+logger = logging.getLogger("influxkit")
+
+MSGPACK: Final = "application/x-msgpack"
+JSON: Final = "application/json"
+
+try:  # orjson is several times faster than the standard library on large results
+    import orjson
+
+    _json_loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - depends on the installed extras
+    _json_loads = json.loads
+
+
+def msgpack_available() -> bool:
+    try:
+        import msgpack  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _rfc3339(seconds: int, nanos: int) -> str:
+    """Format a time as the server's JSON does (RFC 3339, trailing zeros trimmed)."""
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if nanos:
+        text += "." + f"{nanos:09d}".rstrip("0")
+    return text + "Z"
+
+
+def _msgpack_ext(code: int, data: bytes) -> Any:
+    # InfluxDB sends times as extension type 5 (int64 seconds, uint32 nanoseconds,
+    # big-endian) when no epoch is asked for; the JSON answer has RFC 3339 strings.
+    if code == 5 and len(data) == 12:
+        seconds = int.from_bytes(data[:8], "big", signed=True)
+        nanos = int.from_bytes(data[8:], "big")
+        return _rfc3339(seconds, nanos)
+    import msgpack
+
+    return msgpack.ExtType(code, data)
+
+
+class ChunkDecoder:
+    """Decode a response body, fed in pieces, into result documents.
+
+    ``content_type`` is the response's: MessagePack bodies are a stream of maps,
+    JSON bodies one document per line (a plain answer is a single line).
+    """
+
+    def __init__(self, content_type: str) -> None:
+        self.msgpack = content_type.split(";")[0].strip().lower() == MSGPACK
+        if self.msgpack:
+            import msgpack
+
+            self._unpacker = msgpack.Unpacker(raw=False, ext_hook=_msgpack_ext,
+                                              max_buffer_size=0, strict_map_key=False)
+        self._pending = b""
+        self._last_id = -1
+        self._last_partial = False
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Take the next piece of the body; return the documents it completed."""
+        if self.msgpack:
+            self._unpacker.feed(data)
+            return [self._normalize(document) for document in self._unpacker]
+        self._pending += data
+        if b"\n" not in self._pending:
+            return []
+        *lines, self._pending = self._pending.split(b"\n")
+        return [self._normalize(_json_loads(line)) for line in lines if line.strip()]
+
+    def close(self) -> list[dict[str, Any]]:
+        """The body ended: return the last document, if it had no final newline."""
+        if self.msgpack:
+            return []
+        rest, self._pending = self._pending, b""
+        return [self._normalize(_json_loads(rest))] if rest.strip() else []
+
+    def _normalize(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Give a decoded document the JSON answer's exact shape.
+
+        MessagePack answers differ in small ways: an empty ``series`` list where JSON
+        has none, and no ``statement_id`` on errors. A result without its number
+        belongs to the statement still open (one whose last chunk was partial), or
+        else to the next one.
+        """
+        results = document.get("results")
+        if not isinstance(results, list):
+            return document
+        for result in results:
+            if "series" in result and not result["series"]:
+                del result["series"]
+            statement_id = result.get("statement_id")
+            if statement_id is None:
+                statement_id = self._last_id if self._last_partial else self._last_id + 1
+                result["statement_id"] = statement_id
+            self._last_id = statement_id
+            self._last_partial = bool(result.get("partial"))
+        return document
+
+
+class ResultBuilder:
+    """Stitch the documents of one query into whole statements and series."""
+
+    def __init__(self) -> None:
+        self._statements: dict[int, dict[str, Any]] = {}
+        self._series: dict[tuple[int, Any, Any], dict[str, Any]] = {}
+        self.error: str | None = None
+
+    def add(self, document: dict[str, Any]) -> None:
+        """Add one result document, as :class:`ChunkDecoder` gives it."""
+        if "error" in document and "results" not in document:
+            self.error = str(document["error"])
+            return
+        for result in document.get("results", ()):
+            statement_id = result["statement_id"]
+            statement = self._statements.get(statement_id)
+            if statement is None:
+                statement = self._statements[statement_id] = {"statement_id": statement_id}
+            for series in result.get("series", ()):
+                key = (statement_id, series.get("name"), _tags_key(series.get("tags")))
+                known = self._series.get(key)
+                if known is None:
+                    stored = {k: v for k, v in series.items() if k != "partial"}
+                    stored["values"] = list(series.get("values", ()))
+                    self._series[key] = stored
+                    statement.setdefault("series", []).append(stored)
+                else:
+                    known["values"].extend(series.get("values", ()))
+            if "messages" in result:
+                statement.setdefault("messages", []).extend(result["messages"])
+            if "error" in result:
+                # The first error of a statement is the real one; later ones are the
+                # server's "not executed" for the statements after it.
+                statement.setdefault("error", result["error"])
+
+    def result(self) -> dict[str, Any]:
+        """The whole answer, in the JSON shape."""
+        if self.error is not None and not self._statements:
+            return {"error": self.error}
+        return {"results": [self._statements[i] for i in sorted(self._statements)]}
+
+
+def _tags_key(tags: Any) -> Any:
+    return tuple(sorted(tags.items())) if tags else None
+
+
+def check_results(document: dict[str, Any], query: str) -> None:
+    """Raise for a failed statement; log the server's warnings.
+
+    Raises:
+        InfluxDBQueryError: for the first statement that failed, naming it.
+    """
+    if "error" in document and "results" not in document:
+        raise InfluxDBQueryError(str(document["error"]), query=query)
+    statements: list[str] | None = None
+    for result in document.get("results", ()):
+        for message in result.get("messages", ()):
+            logger.warning("InfluxDB %s (statement %s): %s", message.get("level", "message"),
+                           result.get("statement_id"), message.get("text"))
+        error = result.get("error")
+        if error is not None:
+            statement_id = result.get("statement_id")
+            if statements is None:
+                statements = split_statements(query)
+            text = None
+            if statement_id is not None and 0 <= statement_id < len(statements):
+                text = statements[statement_id]
+            raise InfluxDBQueryError(str(error), statement_id=statement_id, statement=text,
+                                     query=query)
+
+
+def _wants_meta(parser: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(parser).parameters
+    except (TypeError, ValueError):
+        return False
+    return "meta" in parameters
+
+
+def iterpoints(resp: dict[str, Any], parser: Callable[..., Any] | None = None) -> Iterator[Any]:
+    """Iterate a JSON query result point by point, over every statement and series.
+
+    Args:
+        resp: a result dict, as returned by ``query()`` with ``output='json'`` (or one
+            chunk of a chunked query).
+        parser: called with each point's values as positional arguments; if it takes a
+            ``meta`` keyword it also gets ``{'columns', 'name', 'tags', 'statement_id'}``
+            of the point's series. Without a parser, each point is a plain list.
+
+    Example::
+
+        for point in iterpoints(resp, lambda *x, meta: dict(zip(meta["columns"], x))):
+            print(point)
+    """
+    with_meta = parser is not None and _wants_meta(parser)
+    for statement in resp.get("results", ()):
+        for series in statement.get("series", ()):
+            values = series.get("values", ())
+            if parser is None:
+                yield from values
+            elif with_meta:
+                meta = {"columns": series.get("columns"), "name": series.get("name"),
+                        "tags": series.get("tags"),
+                        "statement_id": statement.get("statement_id")}
+                meta = {key: value for key, value in meta.items() if value is not None}
+                for row in values:
+                    yield parser(*row, meta=meta)
+            else:
+                for row in values:
+                    yield parser(*row)

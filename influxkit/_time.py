@@ -1,0 +1,198 @@
+"""Timestamps: precisions and exact conversion to integer units.
+
+All arithmetic is on integers: a float never touches a timestamp, so nanoseconds
+survive every conversion. Naive datetimes are taken as UTC, always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final
+
+__all__ = ["PRECISIONS", "normalize_precision", "parse_time_string", "time_to_int"]
+
+#: Nanoseconds in one unit of each precision, under its canonical InfluxDB 1.x name.
+NS_PER_UNIT: Final[dict[str, int]] = {
+    "ns": 1,
+    "u": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+
+# Every spelling users write, mapped to the one the server understands. InfluxDB 1.x
+# silently reads an unknown precision (such as "us" or "µ") as nanoseconds, so the
+# spelling sent must be one of NS_PER_UNIT's keys.
+_ALIASES: Final[dict[str, str]] = {
+    "n": "ns",
+    "ns": "ns",
+    "u": "u",
+    "us": "u",
+    "µ": "u",  # MICRO SIGN
+    "μ": "u",  # GREEK SMALL LETTER MU
+    "ms": "ms",
+    "s": "s",
+    "m": "m",
+    "h": "h",
+}
+PRECISIONS: Final = tuple(_ALIASES)
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH_DATE = _EPOCH.date()
+# The range InfluxDB stores, in nanoseconds: one nanosecond inside int64 on each side.
+MIN_NS: Final = -9_223_372_036_854_775_806
+MAX_NS: Final = 9_223_372_036_854_775_806
+
+
+def normalize_precision(precision: str | None) -> str:
+    """Return the canonical name of a precision (``None`` means nanoseconds).
+
+    Raises:
+        ValueError: for a precision InfluxDB does not know.
+    """
+    if precision is None:
+        return "ns"
+    try:
+        return _ALIASES[precision]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown precision {precision!r}; use one of 'ns', 'u', 'ms', 's', 'm', 'h'"
+        ) from None
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
+def parse_time_string(text: str) -> int:
+    """Parse an ISO 8601 / RFC 3339 date or time into integer nanoseconds.
+
+    Up to nine fractional digits are kept exactly. A string without an offset is
+    UTC. Other formats are handed to ``pandas.Timestamp`` when pandas is installed.
+
+    Raises:
+        ValueError: when the string is not a time.
+    """
+    match = _RFC3339.fullmatch(text.strip())
+    if match is None:
+        return _parse_with_pandas(text)
+    year, month, day, hour, minute, second, fraction, _zulu, sign, off_h, off_m = match.groups()
+    try:
+        moment = dt.datetime(
+            int(year), int(month), int(day),
+            int(hour or 0), int(minute or 0), int(second or 0),
+            tzinfo=dt.timezone.utc,
+        )
+    except ValueError as exc:
+        raise ValueError(f"invalid time {text!r}: {exc}") from None
+    ns = _datetime_ns(moment)
+    if fraction:
+        ns += int(fraction.ljust(9, "0"))
+    if sign:
+        offset = (int(off_h) * 60 + int(off_m)) * 60_000_000_000
+        ns += -offset if sign == "+" else offset
+    return ns
+
+
+def _parse_with_pandas(text: str) -> int:
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ValueError(
+            f"cannot parse time {text!r}: use ISO 8601 (e.g. '2009-11-10T23:00:00Z'), "
+            "or install pandas for other formats"
+        ) from None
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"cannot parse time {text!r}: {exc}") from None
+    if stamp is pd.NaT:
+        raise ValueError(f"cannot parse time {text!r}")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return int(stamp.as_unit("ns").value)
+
+
+def _datetime_ns(moment: dt.datetime) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def to_ns(value: Any) -> int:
+    """Convert a datetime, date, time string or numpy/pandas time to integer nanoseconds.
+
+    Integers are not accepted here: they carry no unit (see :func:`time_to_int`).
+
+    Raises:
+        ValueError: for a value that is not a time.
+    """
+    if isinstance(value, dt.datetime):
+        nanos = getattr(value, "nanosecond", None)
+        if nanos is not None and hasattr(value, "as_unit"):
+            # pandas.Timestamp: keep its nanoseconds, which datetime arithmetic drops.
+            # Its ``value`` is nanoseconds since the epoch in UTC, naive or aware.
+            return int(value.as_unit("ns").value)
+        return _datetime_ns(value)
+    if isinstance(value, dt.date):
+        return (value - _EPOCH_DATE).days * 86_400_000_000_000
+    if isinstance(value, str):
+        return parse_time_string(value)
+    if type(value).__name__ == "datetime64":
+        import numpy as np
+
+        if np.isnat(value):
+            raise ValueError("time is NaT")
+        return int(value.astype("datetime64[ns]").astype(np.int64))
+    raise ValueError(f"unsupported time value {value!r} of type {type(value).__name__}")
+
+
+def time_to_int(value: Any, precision: str) -> int:
+    """Convert a point's time to an integer in ``precision`` (a canonical name).
+
+    Integers (Python or numpy) are already in ``precision`` and are only checked.
+    Datetimes and strings are converted exactly; one that is not a whole number of
+    units (a datetime with milliseconds written with precision ``'s'``) is refused
+    rather than truncated.
+
+    Raises:
+        ValueError: for a value that is not a time, one out of InfluxDB's range, or
+            one finer than ``precision``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+        ns = number * NS_PER_UNIT[precision]
+    elif hasattr(value, "__index__") and type(value).__module__ == "numpy":
+        number = int(value)
+        ns = number * NS_PER_UNIT[precision]
+    else:
+        ns = to_ns(value)
+        unit = NS_PER_UNIT[precision]
+        number, rest = divmod(ns, unit)
+        if rest:
+            raise ValueError(
+                f"time {value!r} is not a whole number of {_UNIT_NAMES[precision]} "
+                f"(precision {precision!r}); pass a finer precision or round the time"
+            )
+    if not MIN_NS <= ns <= MAX_NS:
+        raise ValueError(
+            f"time {value!r} is outside the range InfluxDB stores "
+            "(1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z)"
+        )
+    return number
+
+
+_UNIT_NAMES: Final = {
+    "ns": "nanoseconds",
+    "u": "microseconds",
+    "ms": "milliseconds",
+    "s": "seconds",
+    "m": "minutes",
+    "h": "hours",
+}
