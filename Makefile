@@ -17,7 +17,6 @@ demo: system-deps venv
 
 lint: venv
 	$(BIN)/ruff check influxkit tests examples benchmarks
-	$(BIN)/ruff format --check influxkit
 	$(BIN)/mypy
 
 system-deps:

@@ -9,6 +9,7 @@ machine this was written on.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,18 @@ ROUNDS = 7
 
 @lineprotocol
 class Trade(NamedTuple):
+    timestamp: TIMEINT
+    instrument: TAGENUM
+    source: TAG
+    side: TAG
+    price: FLOAT
+    size: INT
+    trade_id: STR
+
+
+@lineprotocol(rm_none=True)
+@dataclasses.dataclass
+class TradeDataclass:
     timestamp: TIMEINT
     instrument: TAGENUM
     source: TAG
@@ -67,9 +80,17 @@ def main() -> None:
         for t in trades
     ]
     assert serialize(trades) == serialize(mappings)
+    objects = [TradeDataclass(*t) for t in trades]
+    in_ms = [t._replace(timestamp=t.timestamp // 1_000_000) for t in trades]
+    encode_dataclass = TradeDataclass.__influxkit_encoder__  # type: ignore[attr-defined]
     results = {
         "__influxkit_encoder__(obj, 'ns', '')": best_rate(
             lambda: [encode(t, "ns", "") for t in trades], N),
+        "same, precision='ms'": best_rate(lambda: [encode(t, "ms", "") for t in in_ms], N),
+        "same, write extra tags": best_rate(
+            lambda: [encode(t, "ns", ",app=x") for t in trades], N),
+        "dataclass with rm_none=True": best_rate(
+            lambda: [encode_dataclass(t, "ns", "") for t in objects], N),
         "obj.to_lineprotocol()": best_rate(lambda: [t.to_lineprotocol() for t in trades], N),
         "serialize(list_of_objects)": best_rate(lambda: serialize(trades), N),
         "serialize(list_of_mappings)": best_rate(lambda: serialize(mappings), N),

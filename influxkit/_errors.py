@@ -27,7 +27,6 @@ Messages never contain credentials.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -207,12 +206,20 @@ _STATUS_CLASSES: dict[int, type[InfluxDBHTTPError]] = {
 }
 
 
-@functools.cache
+_WRITE_FLAVOURS: dict[type[InfluxDBHTTPError], type[InfluxDBHTTPError]] = {
+    InfluxDBHTTPError: InfluxDBWriteError,
+}
+
+
 def _write_flavour(cls: type[InfluxDBHTTPError]) -> type[InfluxDBHTTPError]:
     """The class that is both ``cls`` and an :class:`InfluxDBWriteError`."""
-    if issubclass(cls, InfluxDBWriteError) or cls is InfluxDBHTTPError:
-        return InfluxDBWriteError if cls is InfluxDBHTTPError else cls
-    return type(cls.__name__, (cls, InfluxDBWriteError), {"__module__": cls.__module__})
+    if issubclass(cls, InfluxDBWriteError):
+        return cls
+    flavour = _WRITE_FLAVOURS.get(cls)
+    if flavour is None:
+        flavour = type(cls.__name__, (cls, InfluxDBWriteError), {"__module__": cls.__module__})
+        _WRITE_FLAVOURS[cls] = flavour
+    return flavour
 
 
 def http_error(status: int, message: str, *, write: bool = False, **kwargs: Any) -> InfluxDBHTTPError:

@@ -114,16 +114,19 @@ def escape_tag_value(value: Any, key: str = "") -> str:
 
     Returns ``""`` for ``None`` and the empty string: the tag is left out.
     """
-    try:
-        return _tag_value_cache[value]
-    except (KeyError, TypeError):
-        pass
+    if type(value) is str:
+        # Only exact strings are cached: a str-based Enum member hashes like its value
+        # but is written by its name.
+        try:
+            return _tag_value_cache[value]
+        except KeyError:
+            pass
     if value is None:
         return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, enum.Enum):
+    if isinstance(value, enum.Enum):
         text = value.name
+    elif isinstance(value, str):
+        text = str(value)
     elif isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
         text = str(value)
     else:
@@ -144,7 +147,7 @@ def escape_tag_value(value: Any, key: str = "") -> str:
             "cannot carry", field=key, value=value,
         )
     escaped = text.translate(_KEY_ESCAPES)
-    if isinstance(value, str):
+    if type(value) is str:
         if len(_tag_value_cache) >= _CACHE_LIMIT:
             _tag_value_cache.clear()
         _tag_value_cache[value] = escaped
@@ -221,10 +224,10 @@ def _format_other(value: Any, key: str) -> str | None:
     if isinstance(value, str):
         return format_string(str(value))
     if isinstance(value, Decimal):
-        if not value.is_finite():
+        if not value.is_finite() or math.isinf(float(value)):
             raise LineProtocolError(
-                f"field {key!r} is {value!r}; line protocol cannot carry NaN or infinity",
-                field=key, value=value,
+                f"field {key!r} is {value!r}; line protocol cannot carry NaN, infinity or "
+                "numbers beyond the float64 range", field=key, value=value,
             )
         return str(value)
     if type(value).__module__ == "numpy":
@@ -305,15 +308,10 @@ def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapp
     return line
 
 
-def _frame_kind(data: Any) -> str | None:
-    """``"pandas"`` or ``"polars"`` for a DataFrame, without importing either."""
+def _is_pandas_frame(data: Any) -> bool:
+    # A DataFrame can only exist if pandas was imported: no need to import it here.
     pandas = sys.modules.get("pandas")
-    if pandas is not None and isinstance(data, pandas.DataFrame):
-        return "pandas"
-    polars = sys.modules.get("polars")
-    if polars is not None and isinstance(data, (polars.DataFrame, polars.LazyFrame)):
-        return "polars"
-    return None
+    return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
 def iter_serialize(
@@ -333,14 +331,14 @@ def iter_serialize(
         # Validate the shared tags once, before any point.
         tag_fragment(extra_tags)
     counter = [0]
-    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, top=True)
+    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter)
 
 
 _LINES_PER_BLOCK: Final = 5_000
 
 
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
-                extra_tags: Mapping[str, Any], counter: list[int], top: bool) -> Iterator[bytes]:
+                extra_tags: Mapping[str, Any], counter: list[int]) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data).strip(b"\n")
         if extra_tags:
@@ -365,18 +363,13 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         counter[0] += 1
         yield line.encode()
         return
-    frame = _frame_kind(data)
-    if frame is not None:
+    if _is_pandas_frame(data):
         if measurement is None:
-            raise LineProtocolError(
-                "writing a DataFrame needs measurement=", field="measurement"
-            )
-        if frame == "pandas":
-            from ._dataframe import iter_pandas_lines
-            yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags)
-        else:
-            from ._polars import iter_polars_lines
-            yield from iter_polars_lines(data, measurement, tag_columns, precision, extra_tags)
+            raise LineProtocolError("writing a DataFrame needs measurement=",
+                                    field="measurement")
+        from ._dataframe import iter_pandas_lines
+
+        yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags)
         counter[0] += 1
         return
     encoder = getattr(type(data), "__influxkit_encoder__", None)
@@ -416,11 +409,15 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
     for item in items:
         kind = type(item)
         try:
-            if isinstance(item, Mapping):
+            encoder = encoders.get(kind)
+            if encoder is not None:
+                lines.append(encoder(item, precision, extra))
+                counter[0] += 1
+            elif kind is dict or isinstance(item, Mapping):
                 lines.append(_encode_mapping(item, measurement, extra_tags, precision))
                 counter[0] += 1
             else:
-                encoder = encoders.get(kind) or getattr(kind, "__influxkit_encoder__", None)
+                encoder = getattr(kind, "__influxkit_encoder__", None)
                 if encoder is not None:
                     encoders[kind] = encoder
                     lines.append(encoder(item, precision, extra))
@@ -430,7 +427,7 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                         yield "\n".join(lines).encode()
                         lines = []
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
-                                           counter, top=False)
+                                           counter)
         except LineProtocolError as exc:
             raise exc.locate(counter[0], item) from None
         if len(lines) >= _LINES_PER_BLOCK:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from typing import Any, Final
 
 __all__ = ["PRECISIONS", "normalize_precision", "parse_time_string", "time_to_int"]
@@ -133,6 +134,9 @@ def to_ns(value: Any) -> int:
     Raises:
         ValueError: for a value that is not a time.
     """
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and value is pandas.NaT:
+        raise ValueError("time is NaT, not a time")
     if isinstance(value, dt.datetime):
         nanos = getattr(value, "nanosecond", None)
         if nanos is not None and hasattr(value, "as_unit"):

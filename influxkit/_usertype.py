@@ -13,7 +13,7 @@ TIMEINT        the time as an integer, in the write's precision
 TIMESTR        the time as an ISO 8601 / RFC 3339 string
 TIMEDT         the time as a ``datetime`` (naive means UTC; pandas.Timestamp
                keeps its nanoseconds)
-TAG            a tag (a ``str``)
+TAG            a tag: a ``str``, or a number written as ``str()`` writes it
 TAGENUM        a tag from an Enum member (written by name) or a ``str``
 BOOL           a boolean field
 INT            an integer field (64-bit)
@@ -28,13 +28,16 @@ Exactly one ``TIME*`` attribute is required, as aioinflux documents; annotate it
 
 How the encoder is made
 -----------------------
-The encoder is a function generated from a source template, because one straight
-run of specialised code per class is about twice as fast as a loop over attribute
-handlers. The generated source depends only on the *shape* of the schema (which
-kinds of attribute come in which order). It contains no user data and no names at
-all: attributes are fetched by an :func:`operator.attrgetter`, and every escaped
-name, tag key prefix, cache and helper reaches the function as a closure variable.
-Nothing the user wrote is ever compiled or evaluated.
+The encoder is a function generated from a source template: one straight run of
+code specialised for the class, whose common case is a single f-string, is what
+makes it fast (a loop calling a handler per attribute spends more on the calls than
+on the encoding). The generated source depends only on the *shape* of the schema,
+which kinds of attribute come in which order: it is built from fixed text and
+variable names of the form ``v3``, ``s3``, never from user data or user-chosen
+names. Attributes are fetched by tuple unpacking (namedtuples) or an
+:func:`operator.attrgetter`; every escaped name, tag key prefix, cache and helper
+reaches the function as a closure variable. Nothing the user wrote is compiled or
+evaluated, and ``encode.__source__`` keeps the source for inspection.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ from ._lineprotocol import (
     format_string,
     tag_fragment,
 )
-from ._time import MAX_NS, MIN_NS, time_to_int
+from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
 
 __all__ = [
     "BOOL",
@@ -80,17 +83,30 @@ __all__ = [
     "lineprotocol",
 ]
 
+#: The measurement (a ``str``). At most one; without it, the class name.
 MEASUREMENT = TypeVar("MEASUREMENT", bound=str)
+#: The time as an integer, taken to be in the write's precision (ns by default).
 TIMEINT = TypeVar("TIMEINT", bound=int)
+#: The time as an ISO 8601 / RFC 3339 string; up to nine fractional digits kept.
 TIMESTR = TypeVar("TIMESTR", bound=str)
+#: The time as a ``datetime`` (naive means UTC); pandas.Timestamp keeps nanoseconds.
 TIMEDT = TypeVar("TIMEDT", bound=dt.datetime)
+#: A tag: a ``str`` (a number is written as ``str()`` writes it); None or ``""``
+#: leaves it out.
 TAG = TypeVar("TAG", bound=str)
+#: A tag from an Enum member (written by name) or a ``str``.
 TAGENUM = TypeVar("TAGENUM", enum.Enum, str)
+#: A boolean field.
 BOOL = TypeVar("BOOL", bound=bool)
+#: An integer field (64-bit signed).
 INT = TypeVar("INT", bound=int)
+#: A float field from a :class:`~decimal.Decimal` (or float), written with its digits.
 DECIMAL = TypeVar("DECIMAL", float, Decimal)
+#: A float field (an ``int`` value is written as a float).
 FLOAT = TypeVar("FLOAT", bound=float)
+#: A string field.
 STR = TypeVar("STR", bound=str)
+#: A string field from an Enum member (written by name) or a ``str``.
 ENUM = TypeVar("ENUM", enum.Enum, str)
 
 _MARKERS: Final[dict[Any, str]] = {
@@ -147,10 +163,11 @@ def _resolve_schema(cls: type, schema: Mapping[str, Any] | None) -> dict[str, An
         ) from None
     except (TypeError, SyntaxError, AttributeError) as exc:
         raise SchemaError(f"cannot resolve the annotations of {cls.__qualname__}: {exc}") from None
-    # ClassVars are not per-object data (dataclasses skip them too).
+    # ClassVars and InitVars are not per-object data (dataclasses skip them too).
     return {
         name: hint for name, hint in hints.items()
         if hint is not typing.ClassVar and typing.get_origin(hint) is not typing.ClassVar
+        and not isinstance(hint, dataclasses.InitVar)
     }
 
 
@@ -175,8 +192,8 @@ def _marker_of(name: str, hint: Any) -> tuple[str, bool]:
 
 
 def _check_attribute_name(name: Any) -> str:
-    # The generated encoder never contains attribute names (attrgetter fetches them),
-    # but an attribute that is not an identifier cannot be a class attribute anyway.
+    # The generated encoder never contains attribute names, so this is not what keeps
+    # it safe; it catches typos and non-string keys in schema= early.
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise SchemaError(f"schema key {name!r} is not a valid attribute name")
     return name
@@ -274,7 +291,7 @@ def _class_extra_tags(extra_tags: Any, attributes: list[_Attribute]) -> tuple[st
 
 def _none_refused(name: str, marker: str) -> LineProtocolError:
     return LineProtocolError(
-        f"attribute {name!r} is None; annotate it Optional[{marker}] or pass "
+        f"attribute {name!r} is None (or missing); annotate it Optional[{marker}] or pass "
         "rm_none=True to leave it out", field=name, value=None,
     )
 
@@ -302,6 +319,12 @@ def _numpy_kind(value: Any) -> str | None:
     return None
 
 
+def _is_pandas_missing(value: Any) -> bool:
+    # pandas.NA and NaT in a field mean "no value", as for the mapping encoder.
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
 def _plain_str(value: str) -> str:
     # str() of a str-mixin Enum member gives "Class.NAME"; this gives the text itself.
     return str.__str__(value)
@@ -313,13 +336,20 @@ def _tag_slow(name: str, marker: str, prefix: str, cache: dict[str, str]) -> Cal
     def slow(value: Any) -> str:
         if value is None:
             return ""
-        if isinstance(value, enum.Enum) and (enums or isinstance(value, str)):
+        if isinstance(value, enum.Enum):
+            if not (enums or isinstance(value, str)):
+                raise _wrong_type(name, marker, value, "a str (TAGENUM takes Enum members)")
             text = escape_tag_value(value.name, name)
         elif isinstance(value, str):
             text = escape_tag_value(_plain_str(value), name)
+        elif isinstance(value, (int, float, Decimal)) or _numpy_kind(value) in (
+            "bool", "int", "float"
+        ):
+            # Tag values are strings on the server; numbers are written as str() writes
+            # them, as the mapping encoder (and aioinflux) did.
+            text = escape_tag_value(value, name)
         else:
-            expected = "a str or an Enum member" if enums else "a str (TAGENUM takes Enum members)"
-            raise _wrong_type(name, marker, value, expected)
+            raise _wrong_type(name, marker, value, "a str or a number")
         piece = prefix + text if text else ""
         if type(value) is str:
             if len(cache) >= _CACHE_LIMIT:
@@ -332,7 +362,7 @@ def _tag_slow(name: str, marker: str, prefix: str, cache: dict[str, str]) -> Cal
 
 def _field_slow(name: str, marker: str, prefix: str, omit_none: bool) -> Callable[[Any], str]:
     def slow(value: Any) -> str:
-        if value is None:
+        if value is None or _is_pandas_missing(value):
             if omit_none:
                 return ""
             raise _none_refused(name, marker)
@@ -396,6 +426,12 @@ def _time_slow(name: str, marker: str, omit_none: bool) -> Callable[[Any, str], 
             )
             expected = "an int (in the write's precision)"
         elif marker == "TIMEDT":
+            pandas = sys.modules.get("pandas")
+            if pandas is not None and value is pandas.NaT:
+                raise LineProtocolError(
+                    f"attribute {name!r} is NaT; use None for an object without a time",
+                    field=name, value=value,
+                )
             ok = isinstance(value, dt.datetime)
             expected = "a datetime"
         else:
@@ -456,32 +492,84 @@ def _extra_filter(own_keys: frozenset[str], cache: dict[str, str]) -> Callable[[
 # ---------------------------------------------------------------- code generation
 
 
+def _fetch(cls: type, attributes: list[_Attribute], cells: dict[str, Any]) -> list[str]:
+    """Statements that read the attributes of ``obj`` into ``v0``, ``v1``, ..."""
+    fields = getattr(cls, "_fields", None)
+    targets: list[str] = []
+    by_name = {a.name: i for i, a in enumerate(attributes)}
+    if issubclass(cls, tuple) and isinstance(fields, tuple):
+        targets = ["_"] * len(fields)
+        # A namedtuple unpacks much faster than it answers attribute look-ups. Only an
+        # instance of the class itself is unpacked: a subclass might redefine a field
+        # name as a property.
+        for position, name in enumerate(fields):
+            if name in by_name:
+                targets[position] = f"v{by_name.pop(name)}"
+        if all(target == "_" for target in targets):
+            targets = []
+    statements = ["try:"]
+    if targets:
+        cells["cls"] = cls
+        cells["positional"] = operator.attrgetter(
+            *(attributes[int(target[1:])].name for target in targets if target != "_")
+        )
+        unpacked = [target for target in targets if target != "_"]
+        statements += [
+            "    if type(obj) is cls:",
+            f"        {', '.join(targets)}, = obj",
+            "    else:",
+            f"        {', '.join(unpacked)}, = "
+            + ("positional(obj)" if len(unpacked) > 1 else "(positional(obj),)"),
+        ]
+    if by_name:
+        rest = [f"v{i}" for i in by_name.values()]
+        cells["get"] = operator.attrgetter(*by_name)
+        statements.append(
+            f"    {', '.join(rest)}, = " + ("get(obj)" if len(rest) > 1 else "(get(obj),)")
+        )
+    cells["missing"] = _missing_attribute
+    statements += ["except AttributeError as exc:", "    raise missing(obj, exc) from None"]
+    return statements
+
+
+# The integers that are times within InfluxDB's range, in each precision: exactly
+# those time_to_int accepts (it checks MIN_NS <= value * unit <= MAX_NS).
+_TIMEINT_BOUNDS: Final[dict[str, tuple[int, int]]] = {
+    precision: (-(-MIN_NS // unit), MAX_NS // unit) for precision, unit in NS_PER_UNIT.items()
+}
+
+# For each field marker: the condition under which the value is written inline, and
+# the f-string text that writes it (``{v}`` stands for the value's variable).
+_FAST_FIELDS: Final[dict[str, tuple[str, str]]] = {
+    "FLOAT": ("type({v}) is float and {v} - {v} == 0.0", "{{{v}!r}}"),
+    "DECIMAL": ("type({v}) is float and {v} - {v} == 0.0", "{{{v}!r}}"),
+    "INT": (f"type({{v}}) is int and {_INT64_MIN} <= {{v}} <= {_INT64_MAX}", "{{{v}}}i"),
+    "BOOL": ("type({v}) is bool", "{{booleans[{v}]}}"),
+    "STR": ("type({v}) is str and '\"' not in {v} and '\\\\' not in {v}", '"{{{v}}}"'),
+    "ENUM": ("type({v}) is str and '\"' not in {v} and '\\\\' not in {v}", '"{{{v}}}"'),
+}
+
+
 def _generate(
     cls: type, attributes: list[_Attribute], rm_none: bool, placeholder: bool,
     class_extra: str, class_extra_keys: set[str],
 ) -> Callable[[Any, str, str], str]:
-    """Build the encoder of ``cls``. See the module docstring for why it is generated."""
-    cells: dict[str, Any] = {}  # closure variables: name -> value
-    body: list[str] = []  # statements of the encoder, indented by 4
-    names = [a.name for a in attributes]
-    cells["get"] = operator.attrgetter(*names)
-    cells["missing"] = _missing_attribute
-    body += [
-        "try:",
-        "    " + ", ".join(f"v{i}" for i in range(len(attributes))) + " = get(obj)"
-        if len(attributes) > 1 else "    v0 = get(obj)",
-        "except AttributeError as exc:",
-        "    raise missing(obj, exc) from None",
-    ]
+    """Build the encoder of ``cls``. See the module docstring for why it is generated.
 
+    The encoder first tries one fast path: every field of its exact common type and
+    valid, the time an int within range; the whole line is then a single f-string.
+    Otherwise it formats attribute by attribute, through the slow paths above.
+    """
+    cells: dict[str, Any] = {"booleans": ("false", "true")}  # closure variables
+    body = _fetch(cls, attributes, cells)  # statements of the encoder
     default_measurement = escape_measurement(cls.__name__)
-    measurement = "m"
-    tags: list[str] = []
-    fields: list[str] = []
-    time_expr = ""
-    field_attributes = [a for a in attributes if a.marker in _FIELDS]
-    omissible = any(a.optional for a in field_attributes) or rm_none
-    first_field = True
+    cells["m"] = default_measurement
+    head = ["{m}"]  # f-string text before the fields
+    fast_conditions: list[str] = []
+    fast_fields: list[str] = []  # f-string text of the fields on the fast path
+    fields: list[str] = []  # variables holding ",key=value" (or "") on the slow path
+    time_fast = time_slow = ""
+    omissible = rm_none or any(a.optional for a in attributes if a.marker in _FIELDS)
 
     for i, a in enumerate(attributes):
         v = f"v{i}"
@@ -491,17 +579,17 @@ def _generate(
             body.append(f"m = s{i}({v})")
         elif a.marker in _TIMES:
             cells[f"s{i}"] = _time_slow(a.name, a.marker, omit_none)
-            time_expr = f"t{i}"
+            time_slow = f"{{t{i}}}"
             if a.marker == "TIMEINT":
-                body += [
-                    f"if type({v}) is int and lo <= {v} <= hi and precision == 'ns':",
-                    f"    t{i} = f' {{{v}}}'",
-                    "else:",
-                    f"    t{i} = s{i}({v}, precision)",
-                ]
-                cells["lo"], cells["hi"] = MIN_NS, MAX_NS
+                cells["bounds"], cells["no_bounds"] = _TIMEINT_BOUNDS, (1, 0)
+                fast_conditions.append(
+                    f"type({v}) is int and (b := bounds.get(precision, no_bounds))[0] <= {v} "
+                    "<= b[1]"
+                )
+                time_fast = f" {{{v}}}"
             else:
                 body.append(f"t{i} = s{i}({v}, precision)")
+                time_fast = time_slow
         elif a.marker in _TAGS:
             cache: dict[str, str] = {}
             cells[f"d{i}"] = cache
@@ -515,35 +603,54 @@ def _generate(
                 "else:",
                 f"    p{i} = s{i}({v})",
             ]
-            tags.append(f"p{i}")
+            head.append(f"{{p{i}}}")
         else:
-            prefix = f"{'' if first_field and not omissible else ','}{escape_key(a.name)}="
-            first_field = False
-            cells[f"c{i}"] = prefix
+            key = escape_key(a.name)
+            cells[f"k{i}"] = f"{',' if fast_fields else ''}{key}="
+            cells[f"c{i}"] = prefix = f"{',' if fields or omissible else ''}{key}="
             cells[f"s{i}"] = _field_slow(a.name, a.marker, prefix, omit_none)
-            fast = {
-                "FLOAT": (f"type({v}) is float and {v} - {v} == 0.0", f"f'{{c{i}}}{{{v}!r}}'"),
-                "DECIMAL": (f"type({v}) is float and {v} - {v} == 0.0",
-                            f"f'{{c{i}}}{{{v}!r}}'"),
-                "INT": (f"type({v}) is int and {_INT64_MIN} <= {v} <= {_INT64_MAX}",
-                        f"f'{{c{i}}}{{{v}}}i'"),
-                "BOOL": (f"{v} is True", f"c{i} + 'true'"),
-                "STR": (f"type({v}) is str and '\"' not in {v} and '\\\\' not in {v}",
-                        f"f'{{c{i}}}\"{{{v}}}\"'"),
-                "ENUM": (f"type({v}) is str and '\"' not in {v} and '\\\\' not in {v}",
-                         f"f'{{c{i}}}\"{{{v}}}\"'"),
-            }[a.marker]
-            body += [f"if {fast[0]}:", f"    f{i} = {fast[1]}"]
-            if a.marker == "BOOL":
-                body += [f"elif {v} is False:", f"    f{i} = c{i} + 'false'"]
-            body += ["else:", f"    f{i} = s{i}({v})"]
+            condition, text = _FAST_FIELDS[a.marker]
+            fast_conditions.append(condition.format(v=v))
+            fast_fields.append(f"{{k{i}}}" + text.format(v=v))
             fields.append(f"f{i}")
 
-    if not any(a.marker == "MEASUREMENT" for a in attributes):
-        cells["m"] = default_measurement
+    if class_extra:
+        cells["class_extra"] = class_extra
+        head.append("{class_extra}")
+    own_keys = {escape_key(a.name, "tag key") for a in attributes if a.marker in _TAGS}
+    own_keys |= class_extra_keys
+    if own_keys:
+        extra_cache: dict[str, str] = {}
+        cells["own_extra_cache"] = extra_cache
+        cells["keep"] = _extra_filter(frozenset(own_keys), extra_cache)
+        body += [
+            "if extra:",
+            "    x = own_extra_cache.get(extra)",
+            "    extra = keep(extra) if x is None else x",
+        ]
+    head.append("{extra}")
     if not fields:
         cells["fs"] = "_=true"
+        fast_fields = ["{fs}"]
+
+    # The fast path.
+    line = "".join(head) + " " + "".join(fast_fields) + time_fast
+    if fast_conditions:
+        body += [f"if {' and '.join(fast_conditions)}:", f"    return f'{line}'"]
     else:
+        body.append(f"return f'{line}'")
+
+    # The slow path.
+    if fields:
+        for i, a in enumerate(attributes):
+            if a.marker in _FIELDS:
+                condition, text = _FAST_FIELDS[a.marker]
+                body += [
+                    f"if {condition.format(v=f'v{i}')}:",
+                    f"    f{i} = f'{{c{i}}}" + text.format(v=f"v{i}") + "'",
+                    "else:",
+                    f"    f{i} = s{i}(v{i})",
+                ]
         body.append("fs = f'" + "".join(f"{{{f}}}" for f in fields) + "'")
         if omissible:
             body += ["if fs:", "    fs = fs[1:]", "else:"]
@@ -553,37 +660,16 @@ def _generate(
             else:
                 cells["no_fields"] = _no_fields
                 body.append("    raise no_fields()")
-
-    own_keys = {escape_key(a.name, "tag key") for a in attributes if a.marker in _TAGS}
-    own_keys |= class_extra_keys
-    extra_expr = "extra"
-    if own_keys:
-        extra_cache: dict[str, str] = {}
-        cells["own_extra_cache"] = extra_cache
-        cells["keep"] = _extra_filter(frozenset(own_keys), extra_cache)
-        body += [
-            "if extra:",
-            "    x = own_extra_cache.get(extra)",
-            "    if x is None:",
-            "        x = keep(extra)",
-            "else:",
-            "    x = ''",
-        ]
-        extra_expr = "x"
-    if class_extra:
-        cells["class_extra"] = class_extra
-        tags.append("class_extra")
-    tags.append(extra_expr)
-    body.append(
-        "return f'{" + measurement + "}" + "".join(f"{{{t}}}" for t in tags)
-        + " {fs}{" + time_expr + "}'"
-    )
+    for i, a in enumerate(attributes):
+        if a.marker == "TIMEINT":
+            body.append(f"t{i} = s{i}(v{i}, precision)")
+    if fast_conditions:
+        body.append("return f'" + "".join(head) + " {fs}" + time_slow + "'")
 
     # Closure variables become parameters of a factory, so the encoder reads them as
     # cells; only builtins are global.
-    parameters = ", ".join(cells)
     source = (
-        f"def factory({parameters}):\n"
+        f"def factory({', '.join(cells)}):\n"
         "    def encode(obj, precision, extra):\n"
         + "".join(f"        {line}\n" for line in body)
         + "    return encode\n"
@@ -597,6 +683,7 @@ def _generate(
         f"Encode a {cls.__qualname__} as one line of line protocol, without a newline.\n\n"
         "``precision`` is a canonical precision name; ``extra`` an encoded tag fragment."
     )
+    encode.__source__ = source  # type: ignore[attr-defined]
     return encode
 
 

@@ -1,0 +1,765 @@
+"""pandas DataFrames in and out of InfluxDB: column-wise line protocol and result frames.
+
+Encoding (:func:`iter_pandas_lines`) never loops over rows in Python: every column is
+turned into text with pyarrow compute kernels (the library pandas uses for its own
+string dtype), and each line is one element-wise join of those columns. The whole
+frame is checked before the first block is produced, so a bad cell is refused before
+anything is sent. The rules, beyond those of :mod:`influxkit._lineprotocol`:
+
+- The index must be a :class:`~pandas.DatetimeIndex` (aioinflux's rule), tz-aware or
+  naive (naive is UTC), of any resolution; times are converted to ``precision`` with
+  integer arithmetic and a time that is not a whole number of units is refused.
+- A missing cell (``None``, ``NaN``, ``pd.NA``) leaves that field, or that tag, out
+  of its row's line. ``±inf`` and unsigned integers beyond int64 are refused.
+- A row left with no field at all is refused (InfluxDB needs one), unless the caller
+  asks for such rows to be dropped (``drop_empty_rows=True``).
+- float32 cells are written as the float64 they widen to, like :func:`serialize` does
+  for a ``numpy.float32``; the text of a float is the shortest one that reads back as
+  the same float64 (pyarrow prints ``1.0`` as ``1`` and ``1e-05`` as ``0.00001``,
+  which line protocol reads as the same floats).
+- object columns: all ``str`` -> string fields, all ``bool`` -> booleans, all ``int``
+  -> integers, floats (with or without ints, or ``Decimal``) -> floats; any other mix
+  is written as strings, each value's ``str()`` (an enum's name), aioinflux's rule.
+- Categorical columns are written as their categories' type.
+- Tags: tag columns of any dtype (numbers and booleans as their ``str()``), plus
+  ``extra_tags`` on every row. A tag column and an extra tag of the same name: the
+  column's value wins, and the extra tag fills the rows where the column is missing.
+  Tags are written sorted by key, the order the server keeps them in.
+
+Decoding (:func:`frames_from_results`) builds aioinflux's shapes: one DataFrame, a
+dict of them keyed by series (``'cpu,host=a'``) or a list of such dicts, one per
+statement. A ``time`` column becomes a UTC :class:`~pandas.DatetimeIndex` built from
+integers (exact to the nanosecond); each column gets one dtype: float64, int64
+(``Int64`` when values are missing, never float), bool (``boolean`` when missing),
+pandas' default string dtype, or object for a mix of types. A column with no value at
+all is float64 NaN.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Final, Union
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import (
+    infer_dtype,
+    is_bool_dtype,
+    is_float_dtype,
+    is_integer_dtype,
+    is_unsigned_integer_dtype,
+)
+
+from ._errors import LineProtocolError
+from ._lineprotocol import escape_key, escape_measurement, escape_tag_value
+from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
+
+try:
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+except ImportError:  # pragma: no cover - pyarrow ships with the pandas extra
+    pa = None
+    pc = None
+
+__all__ = ["frame_from_series", "frames_from_results", "iter_pandas_lines", "series_key"]
+
+#: What a query returns in DataFrame mode: aioinflux's three shapes.
+QueryFrames = Union[pd.DataFrame, dict[str, pd.DataFrame], list[dict[str, pd.DataFrame]]]
+
+_INT64_MAX: Final = 2**63 - 1
+
+# Lines are built in blocks of about this many bytes: small enough for the joined
+# columns to stay in the CPU cache (measured fastest between 1 and 4 MB), large
+# enough for the per-block cost of a few dozen kernel calls not to matter.
+_BLOCK_BYTES: Final = 4_000_000
+_MIN_BLOCK_ROWS: Final = 2_000
+_MAX_BLOCK_ROWS: Final = 100_000
+
+_NS_PER_RESOLUTION: Final = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+# Rough width in bytes of a value of each kind, to size blocks.
+_WIDTHS: Final = {"float": 20, "int": 12, "bool": 5}
+
+
+# Encoding ------------------------------------------------------------------------------
+
+class _Rows:
+    """Names rows in errors: position and index label.
+
+    Arrays derived from a column (its categories, its distinct tag values) report
+    positions in themselves; ``codes`` maps such a position back to the first row
+    that holds it.
+    """
+
+    def __init__(self, index: pd.Index, codes: np.ndarray | None = None) -> None:
+        self.index = index
+        self.codes = codes
+
+    def row(self, position: int) -> int:
+        if self.codes is None:
+            return position
+        return int(np.flatnonzero(self.codes == position)[0])
+
+    def through(self, codes: np.ndarray) -> _Rows:
+        """The namer for an array whose element ``i`` is held by rows ``codes == i``."""
+        if self.codes is None:
+            return _Rows(self.index, codes)
+        outer = self.codes
+        # A code of the inner array maps to a position in the outer one (rare: a
+        # categorical's categories are never categorical themselves).
+        return _Rows(self.index, np.where(codes >= 0, outer[np.maximum(codes, 0)], -1))
+
+    def error(self, reason: str, position: int, *, field: str | None = None,
+              value: Any = None) -> LineProtocolError:
+        row = self.row(position)
+        # The row's position and index label: "point 3 Timestamp('2020-01-01 ...'): ..."
+        return LineProtocolError(reason, index=row, point=self.index[row], field=field,
+                                 value=value)
+
+
+class _Field:
+    """A field column ready to be cut into blocks of text.
+
+    ``values`` is a pyarrow array of float64, int64, bool or large_string, with nulls
+    for missing cells; or, when ``codes`` is given, the text of each distinct value
+    (then a row's text is ``values[codes[row]]``, the last entry being null).
+    """
+
+    __slots__ = ("codes", "closer", "escape", "key", "kind", "missing", "opener", "values")
+
+    def __init__(self, key: str, kind: str, values: Any, missing: np.ndarray | None, *,
+                 escape: bool = False, codes: np.ndarray | None = None) -> None:
+        self.key = key
+        self.kind = kind
+        self.values = values
+        self.missing = missing
+        self.escape = escape
+        self.codes = codes
+        self.opener = '"' if kind == "str" else ""
+        self.closer = {"str": '"', "int": "i"}.get(kind, "")
+
+    def width(self, rows: int) -> int:
+        if self.kind in _WIDTHS:
+            return _WIDTHS[self.kind] + len(self.key) + 2
+        data = self.values
+        if self.codes is not None:
+            return int(data.nbytes / max(1, len(data))) + len(self.key) + 4
+        return int(data.nbytes / max(1, rows)) + len(self.key) + 4
+
+    def text(self, start: int, stop: int) -> Any:
+        """The values of rows ``start:stop`` as text (null where missing)."""
+        if self.codes is not None:
+            return pc.take(self.values, pa.array(self.codes[start:stop]))
+        return _value_text(self.kind, self.values.slice(start, stop - start), self.escape)
+
+
+def _value_text(kind: str, values: Any, escape: bool) -> Any:
+    if kind == "float" or kind == "int":
+        return pc.cast(values, pa.large_string())
+    if kind == "bool":
+        return pc.if_else(values, _scalar("true"), _scalar("false"))
+    if escape:
+        values = pc.replace_substring(values, "\\", "\\\\")
+        values = pc.replace_substring(values, '"', '\\"')
+    return values
+
+
+def _scalar(text: str) -> Any:
+    return pa.scalar(text, pa.large_string())
+
+
+def _present(missing: np.ndarray) -> np.ndarray | None:
+    """``missing`` if any cell is missing, else None (the cheap common case)."""
+    return missing if missing.any() else None
+
+
+def _field_column(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
+    """Prepare one field column, refusing what line protocol cannot carry.
+
+    Returns None for a column without any value: it adds nothing to any line.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _categorical_field(series, name, key, rows)
+    if is_bool_dtype(dtype):
+        missing = series.isna().to_numpy()
+        values = series.to_numpy(dtype=np.bool_, na_value=False)
+        return _field_or_none(key, "bool", values, missing)
+    if is_integer_dtype(dtype):
+        return _integer_field(series, name, key, rows)
+    if is_float_dtype(dtype):
+        floats = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return _float_field(floats, name, key, rows)
+    if isinstance(dtype, pd.StringDtype) or (
+        isinstance(dtype, pd.ArrowDtype)
+        and (pa.types.is_string(dtype.pyarrow_dtype)
+             or pa.types.is_large_string(dtype.pyarrow_dtype))
+    ):
+        return _string_field(_to_arrow_text(series, name), key)
+    if dtype == np.dtype(object):
+        return _object_field(series, name, key, rows)
+    raise LineProtocolError(
+        f"column {name!r} has dtype {dtype}: fields are float, int, bool or string; "
+        "convert the column first (e.g. .astype('int64') or .astype(str))",
+        field=name,
+    )
+
+
+def _field_or_none(key: str, kind: str, values: np.ndarray, missing: np.ndarray) -> _Field | None:
+    if missing.all():
+        return None
+    mask = _present(missing)
+    return _Field(key, kind, pa.array(values, mask=mask), mask)
+
+
+def _float_field(floats: np.ndarray, name: str, key: str, rows: _Rows) -> _Field | None:
+    infinite = np.isinf(floats)
+    if infinite.any():
+        position = int(np.argmax(infinite))
+        value = float(floats[position])
+        raise rows.error(
+            f"field {name!r} is {value!r}; line protocol cannot carry NaN or infinity",
+            position, field=name, value=value,
+        )
+    return _field_or_none(key, "float", floats, np.isnan(floats))
+
+
+def _integer_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
+    missing = series.isna().to_numpy()
+    if is_unsigned_integer_dtype(series.dtype):
+        unsigned = series.to_numpy(dtype=np.uint64, na_value=0)
+        too_large = unsigned > _INT64_MAX
+        if too_large.any():
+            position = int(np.argmax(too_large))
+            value = int(unsigned[position])
+            raise rows.error(
+                f"field {name!r} is {value}, outside the 64-bit integer range InfluxDB stores",
+                position, field=name, value=value,
+            )
+        integers = unsigned.astype(np.int64)
+    else:
+        integers = series.to_numpy(dtype=np.int64, na_value=0)
+    return _field_or_none(key, "int", integers, missing)
+
+
+def _to_arrow_text(values: Any, name: str) -> Any:
+    try:
+        array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError) as exc:
+        raise LineProtocolError(
+            f"column {name!r} cannot be written as UTF-8 text: {exc}", field=name
+        ) from None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array
+
+
+def _string_field(text: Any, key: str) -> _Field | None:
+    if text.null_count == len(text):
+        return None
+    missing = None
+    if text.null_count:
+        missing = np.asarray(pc.is_null(text))
+    escape = bool(pc.any(pc.match_substring_regex(text, r'["\\]')).as_py())
+    return _Field(key, "str", text, missing, escape=escape)
+
+
+def _object_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
+    values = series.to_numpy(dtype=object)
+    missing = np.asarray(pd.isna(values), dtype=np.bool_)
+    kind = infer_dtype(values, skipna=True)
+    if kind == "empty":
+        return None
+    if kind == "string":
+        return _string_field(_to_arrow_text(values, name), key)
+    if kind == "boolean":
+        flags = np.where(missing, False, values).astype(np.bool_)
+        return _field_or_none(key, "bool", flags, missing)
+    if kind == "integer":
+        known = values[~missing]
+        try:
+            integers = np.zeros(len(values), dtype=np.int64)
+            integers[~missing] = known.astype(np.int64)
+        except OverflowError:
+            position = next(
+                i for i, v in enumerate(values)
+                if not missing[i] and not -_INT64_MAX - 1 <= v <= _INT64_MAX
+            )
+            raise rows.error(
+                f"field {name!r} is {values[position]}, outside the 64-bit integer range "
+                "InfluxDB stores", position, field=name, value=values[position],
+            ) from None
+        return _field_or_none(key, "int", integers, missing)
+    if kind in ("floating", "mixed-integer-float", "decimal"):
+        floats = np.where(missing, np.nan, values).astype(np.float64)
+        return _float_field(floats, name, key, rows)
+    # Any other mix: aioinflux's rule, each value as its string representation.
+    texts = np.where(missing, None, values)
+    texts[~missing] = [_object_text(value) for value in values[~missing]]
+    return _string_field(_to_arrow_text(texts, name), key)
+
+
+def _object_text(value: Any) -> str:
+    return value.name if isinstance(value, enum.Enum) else str(value)
+
+
+def _categorical_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return None
+    # The distinct values actually used, in their own dtype, encoded once each.
+    distinct = pd.Series(np.asarray(uniques), dtype=series.dtype.categories.dtype)
+    inner = _field_column(distinct, name, key, rows.through(codes))
+    if inner is None:  # pragma: no cover - factorize leaves missing values out
+        return None
+    texts = inner.text(0, len(distinct))
+    table = pa.concat_arrays([texts, pa.nulls(1, pa.large_string())])
+    missing = codes < 0
+    slots = np.where(missing, len(distinct), codes)
+    return _Field(key, inner.kind, table, _present(missing), codes=slots)
+
+
+def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
+               rows: _Rows) -> tuple[Any, np.ndarray]:
+    """The ``,key=value`` text of each distinct tag value, and each row's slot in it.
+
+    The last slot is for rows without a value: the extra tag of the same key if there
+    is one, else null (the tag is left out of the line).
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    distinct = pd.Index(np.asarray(uniques)) if isinstance(
+        uniques.dtype, pd.CategoricalDtype) else pd.Index(uniques)
+    tag_rows = rows.through(codes)
+    prefix = f",{key}="
+    if len(distinct) and infer_dtype(distinct, skipna=False) == "string":
+        text = _to_arrow_text(distinct.to_numpy(dtype=object), name)
+        for pattern, problem in (("\n", "contains a newline"), ("\\", "ends with a backslash")):
+            found = (pc.match_substring(text, pattern) if pattern == "\n"
+                     else pc.ends_with(text, pattern))
+            if pc.any(found).as_py():
+                position = int(np.argmax(np.asarray(found)))
+                value = text[position].as_py()
+                raise tag_rows.error(
+                    f"tag {name!r} value {value!r} {problem}, which line protocol cannot "
+                    "carry", position, field=name, value=value,
+                )
+        for char in (",", "=", " "):
+            text = pc.replace_substring(text, char, "\\" + char)
+        pieces = pc.binary_join_element_wise(_scalar(prefix), text, _scalar(""))
+        empty = pc.equal(pc.binary_length(text), 0)
+        pieces = pc.if_else(empty, pa.scalar(None, pa.large_string()), pieces)
+    else:
+        escaped: list[str | None] = []
+        for position, value in enumerate(distinct.to_numpy()):
+            try:
+                piece = escape_tag_value(value, name)
+            except LineProtocolError as exc:
+                raise tag_rows.error(exc.reason, position, field=name, value=value) from None
+            escaped.append(prefix + piece if piece else None)
+        pieces = pa.array(escaped, type=pa.large_string())
+    table = pa.concat_arrays([pieces, pa.array([fallback], type=pa.large_string())])
+    slots = np.where(codes < 0, len(distinct), codes)
+    return table, slots
+
+
+def _index_times(index: pd.DatetimeIndex, precision: str, rows: _Rows) -> np.ndarray:
+    """The index as integers in ``precision``, exactly, or a refusal naming the row."""
+    if index.hasnans:
+        position = int(np.argmax(np.asarray(index.isna())))
+        raise rows.error("time is NaT; every row needs a time", position, field="time")
+    resolution = _NS_PER_RESOLUTION[index.unit]
+    values = index.asi8
+    low = -(-MIN_NS // resolution)
+    high = MAX_NS // resolution
+    outside = (values < low) | (values > high)
+    unit = NS_PER_UNIT[precision]
+    if resolution % unit == 0:
+        bad = outside
+        times = values * (resolution // unit) if resolution != unit else values
+    else:
+        times, rest = np.divmod(values, unit // resolution)
+        bad = outside | (rest != 0)
+    if outside.any():
+        position = int(np.argmax(outside))
+        raise rows.error(
+            f"time {index[position]} is outside the range InfluxDB stores "
+            "(1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z)",
+            position, field="time", value=index[position],
+        )
+    if bad.any():
+        position = int(np.argmax(bad))
+        try:
+            time_to_int(index[position], precision)
+            reason = f"time {index[position]} cannot be written"  # pragma: no cover
+        except ValueError as exc:
+            reason = str(exc)
+        raise rows.error(reason, position, field="time", value=index[position])
+    return np.ascontiguousarray(times, dtype=np.int64)
+
+
+def iter_pandas_lines(
+    df: pd.DataFrame,
+    measurement: Any,
+    tag_columns: Sequence[str] | None,
+    precision: str,
+    extra_tags: Mapping[str, Any],
+    *,
+    drop_empty_rows: bool = False,
+) -> Iterator[bytes]:
+    """Encode a DataFrame as blocks of line protocol, one line per row, in row order.
+
+    Each block holds many lines joined by ``\\n``, without a final newline. The whole
+    frame is checked before the first block is produced.
+
+    Args:
+        df: the data; its index must be a :class:`~pandas.DatetimeIndex`.
+        measurement: the measurement of every line.
+        tag_columns: columns written as tags; every other column is a field.
+        precision: the unit of the written times (``'ns'``, ``'u'``, ``'ms'``, ``'s'``,
+            ``'m'``, ``'h'``).
+        extra_tags: tags added to every line; a tag column of the same name wins
+            where it has a value.
+        drop_empty_rows: leave out rows whose fields are all missing, instead of
+            refusing them.
+
+    Raises:
+        LineProtocolError: for a frame line protocol cannot carry, naming the column,
+            the row (position and index label) and the value.
+    """
+    if pa is None:  # pragma: no cover - pyarrow ships with the pandas extra
+        raise ImportError(
+            "writing DataFrames needs pyarrow: pip install 'influxkit[pandas]'"
+        )
+    yield from _encode_frame(df, measurement, tag_columns, normalize_precision(precision),
+                             extra_tags, drop_empty_rows)
+
+
+def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str] | None,
+                  precision: str, extra_tags: Mapping[str, Any],
+                  drop_empty_rows: bool) -> Iterator[bytes]:
+    head = escape_measurement(measurement)
+    index = df.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise LineProtocolError(
+            f"a DataFrame's index must be a DatetimeIndex, not {type(index).__name__}: "
+            "set one with df.set_index(...) or pd.to_datetime", field="time",
+        )
+    names = list(df.columns)
+    if df.columns.has_duplicates:
+        twice = df.columns[df.columns.duplicated()][0]
+        raise LineProtocolError(f"column {twice!r} appears twice", field=str(twice))
+    tag_names = list(dict.fromkeys(tag_columns or ()))
+    for name in tag_names:
+        if name not in df.columns:
+            raise LineProtocolError(f"tag column {name!r} is not in the DataFrame", field=name)
+    rows = _Rows(index)
+    tag_set = set(tag_names)
+
+    # Names first: a bad column name is refused even for an empty frame.
+    tag_keys = {name: escape_key(name, "tag key") for name in tag_names}
+    field_names = [name for name in names if name not in tag_set]
+    field_keys = {name: escape_key(name, "field key") for name in field_names}
+    extra: dict[str, str] = {}
+    for key, value in extra_tags.items():
+        escaped_key = escape_key(key, "tag key")
+        text = escape_tag_value(value, key)
+        if text:
+            extra[key] = f",{escaped_key}={text}"
+    if len(df) == 0:
+        return
+
+    times = _index_times(index, precision, rows)
+    tag_parts: list[Any] = []
+    for key in sorted({*tag_names, *extra_tags}):
+        if key in tag_set:
+            tag_parts.append(_tag_table(df[key], key, tag_keys[key], extra.get(key), rows))
+        elif key in extra:
+            tag_parts.append(extra[key])
+    fields = []
+    for name in field_names:
+        field = _field_column(df[name], name, field_keys[name], rows)
+        if field is not None:
+            fields.append(field)
+
+    empty = _empty_rows(fields, len(df))
+    if empty is not None:
+        if drop_empty_rows:
+            yield from _encode_frame(df[~empty], measurement, tag_columns, precision,
+                                     extra_tags, drop_empty_rows)
+            return
+        position = int(np.argmax(empty))
+        raise rows.error(
+            "point has no fields (missing values are left out); InfluxDB needs at least one",
+            position, field="fields",
+        )
+
+    prefix = _line_prefixes(head, tag_parts)
+    width = 22 + (len(prefix) if isinstance(prefix, str) else 16 + prefix[0].nbytes // len(
+        prefix[0]))
+    width += sum(field.width(len(df)) for field in fields)
+    block = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
+    for start in range(0, len(df), block):
+        stop = min(start + block, len(df))
+        yield _encode_block(prefix, fields, times, start, stop)
+
+
+def _line_prefixes(head: str, tag_parts: list[Any]) -> str | tuple[Any, np.ndarray]:
+    """What starts each line: measurement, tag set and the space after it.
+
+    A constant string when every tag is constant; otherwise the text of each distinct
+    tag set and each row's slot in it, so that a block needs one ``take``.
+    """
+    if all(isinstance(part, str) for part in tag_parts):
+        return head + "".join(tag_parts) + " "
+    combined: np.ndarray | None = None
+    for part in tag_parts:
+        if isinstance(part, str):
+            continue
+        table, slots = part
+        if combined is None:
+            combined = slots
+            continue
+        if int(combined.max()) >= _INT64_MAX // len(table):  # pragma: no cover - huge
+            combined = pd.factorize(combined)[0]
+        combined = combined * len(table) + slots
+    assert combined is not None
+    codes, _ = pd.factorize(combined)
+    codes = codes.astype(np.int64, copy=False)
+    # factorize numbers values in order of appearance: a row holds a new set when its
+    # code exceeds every code before it.
+    seen = np.maximum.accumulate(codes)
+    firsts = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
+    pieces: list[Any] = [head]
+    for part in tag_parts:
+        if isinstance(part, str):
+            pieces.append(part)
+        else:
+            table, slots = part
+            pieces.append(pc.take(table, pa.array(slots[firsts])))
+    pieces.append(" ")
+    sets = pc.binary_join_element_wise(*_merge(pieces), _scalar(""), null_handling="skip")
+    return sets, codes
+
+
+def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:
+    """A mask of the rows without any field, or None if there is none."""
+    if not fields:
+        return np.ones(rows, dtype=np.bool_)
+    empty: np.ndarray | None = None
+    for field in fields:
+        if field.missing is None:
+            return None
+        empty = field.missing.copy() if empty is None else empty & field.missing
+    return empty if empty is not None and empty.any() else None
+
+
+def _encode_block(prefix: str | tuple[Any, np.ndarray], fields: list[_Field],
+                  times: np.ndarray, start: int, stop: int) -> bytes:
+    if isinstance(prefix, str):
+        parts: list[Any] = [prefix]
+    else:
+        sets, codes = prefix
+        parts = [pc.take(sets, pa.array(codes[start:stop]))]
+    parts.extend(_field_parts(fields, start, stop))
+    parts.append(" ")
+    parts.append(pc.cast(pa.array(times[start:stop]), pa.large_string()))
+    parts.append("\n")
+    # null_handling="skip" leaves out missing fields. (pyarrow drops a row whose inputs
+    # are all null instead of yielding "": the prefix is never null, and the check
+    # below guards against surprises.)
+    lines = pc.binary_join_element_wise(*_merge(parts), _scalar(""), null_handling="skip")
+    if len(lines) != stop - start:  # pragma: no cover - see above
+        raise AssertionError("line protocol block lost rows")
+    buffers = lines.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(lines) + 1,
+                            offset=lines.offset * 8)
+    return bytes(buffers[2][int(offsets[0]):int(offsets[-1]) - 1])
+
+
+def _field_parts(fields: list[_Field], start: int, stop: int) -> list[Any]:
+    """The pieces of the field set: literal text, and arrays with nulls to skip.
+
+    Separators need care when cells are missing. A field without missing cells in the
+    block (the anchor) is always written; fields before it carry their comma after
+    them, fields after it before them, so a skipped field takes its comma along.
+    """
+    texts = [field.text(start, stop) for field in fields]
+    anchor = next((i for i, text in enumerate(texts) if text.null_count == 0), None)
+    if anchor is None:
+        # Every row has some field (checked beforehand); join with skipped separators.
+        pieces = [
+            _join(f"{field.key}={field.opener}", text, field.closer)
+            for field, text in zip(fields, texts)
+        ]
+        return [pc.binary_join_element_wise(*pieces, _scalar(","), null_handling="skip")]
+    parts: list[Any] = []
+    for i, (field, text) in enumerate(zip(fields, texts)):
+        if i < anchor:
+            parts.append(_join(f"{field.key}={field.opener}", text, f"{field.closer},"))
+        elif i == anchor:
+            parts.extend((f"{field.key}={field.opener}", text, field.closer))
+        elif text.null_count == 0:
+            parts.extend((f",{field.key}={field.opener}", text, field.closer))
+        else:
+            parts.append(_join(f",{field.key}={field.opener}", text, field.closer))
+    return parts
+
+
+def _join(before: str, text: Any, after: str) -> Any:
+    """``before + text + after``, null where ``text`` is null."""
+    return pc.binary_join_element_wise(_scalar(before), text, _scalar(after), _scalar(""))
+
+
+def _merge(parts: list[Any]) -> list[Any]:
+    """Merge neighbouring literal strings into one scalar each, dropping empty ones."""
+    merged: list[Any] = []
+    literal = ""
+    for part in parts:
+        if isinstance(part, str):
+            literal += part
+            continue
+        if literal:
+            merged.append(_scalar(literal))
+            literal = ""
+        merged.append(part)
+    if literal:
+        merged.append(_scalar(literal))
+    return merged
+
+
+# Decoding ------------------------------------------------------------------------------
+
+def series_key(series: Mapping[str, Any]) -> str:
+    """The key of a series in aioinflux's dicts: ``'name'`` plus ``',tag=value'`` each."""
+    tags = series.get("tags") or {}
+    return ",".join(filter(None, [series.get("name"), *[f"{k}={v}" for k, v in tags.items()]]))
+
+
+def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None = None,
+                        ) -> QueryFrames:
+    """Build aioinflux's DataFrame shapes from a query's ``results``.
+
+    Args:
+        results: the ``results`` list of a query response, statements without errors.
+        epoch: the unit of integer times (``'ns'``, ``'u'``, ``'ms'``, ``'s'``, ``'m'``,
+            ``'h'``), or None when times are RFC 3339 strings.
+
+    Returns:
+        One statement with one series: its DataFrame. One statement with zero or several
+        series: a dict of DataFrames keyed by :func:`series_key`. Several statements:
+        a list of such dicts.
+    """
+    statements: list[dict[str, pd.DataFrame]] = []
+    for statement in results:
+        frames: dict[str, pd.DataFrame] = {}
+        for series in statement.get("series") or ():
+            key = series_key(series)
+            frame = frame_from_series(series, epoch)
+            # A series split in pieces (chunked responses) is put back together.
+            frames[key] = pd.concat([frames[key], frame]) if key in frames else frame
+        statements.append(frames)
+    if len(statements) == 1:
+        only = statements[0]
+        return next(iter(only.values())) if len(only) == 1 else only
+    return statements
+
+
+def frame_from_series(series: Mapping[str, Any], epoch: str | None = None) -> pd.DataFrame:
+    """Build the DataFrame of one series (``name``, ``tags``, ``columns``, ``values``).
+
+    A ``time`` column becomes a UTC DatetimeIndex; the series' tags become constant
+    columns. Without a ``time`` column the index is a RangeIndex.
+    """
+    names = list(series.get("columns") or ())
+    values = series.get("values") or []
+    if values:
+        widths = set(map(len, values))
+        if widths != {len(names)}:
+            raise ValueError(
+                f"series {series_key(series)!r} has rows of {sorted(widths)} values "
+                f"for {len(names)} columns"
+            )
+        # One pass per column with a C-level getter: much faster than zip(*values).
+        columns: list[Sequence[Any]] = [list(map(itemgetter(i), values))
+                                        for i in range(len(names))]
+    else:
+        columns = [() for _ in names]
+    index: pd.Index | None = None
+    if "time" in names:
+        at = names.index("time")
+        index = _time_index(columns[at], epoch)
+        del names[at], columns[at]
+    arrays = {i: _column_array(column) for i, column in enumerate(columns)}
+    frame = pd.DataFrame(arrays, index=index if index is not None else pd.RangeIndex(len(values)))
+    frame.columns = pd.Index(names)
+    tags = {k: v for k, v in (series.get("tags") or {}).items() if k not in frame.columns}
+    if tags:
+        constant = pd.DataFrame({k: [v] * len(frame) for k, v in tags.items()}, index=frame.index)
+        frame = pd.concat([frame, constant], axis=1)
+    return frame
+
+
+def _time_index(times: Sequence[Any], epoch: str | None) -> pd.DatetimeIndex:
+    kinds = set(map(type, times))
+    if not times or kinds == {int}:
+        unit = NS_PER_UNIT[normalize_precision(epoch)]
+        numbers = np.array(times, dtype=np.int64)
+        if unit != 1 and len(numbers):
+            low, high = -(-MIN_NS // unit), MAX_NS // unit
+            if int(numbers.min()) < low or int(numbers.max()) > high:
+                raise ValueError(f"a time is outside the range of nanoseconds (epoch {epoch!r})")
+            numbers = numbers * unit
+        return pd.DatetimeIndex(numbers.view("M8[ns]")).tz_localize("UTC")
+    if kinds == {str}:
+        parsed = pd.to_datetime(list(times), format="ISO8601", utc=True)
+        return pd.DatetimeIndex(parsed).as_unit("ns")
+    raise ValueError(f"times must be all integers or all strings, not {sorted(k.__name__ for k in kinds)}")
+
+
+
+
+def _column_array(column: Sequence[Any]) -> Any:
+    """One array for one column of values, typed by the Python types it holds."""
+    kinds = set(map(type, column))
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+        if kind is float:
+            return np.array(column, dtype=np.float64)
+        if kind is int:
+            return _integers(column, None)
+        if kind is bool:
+            return np.array(column, dtype=np.bool_)
+        if kind is str:
+            # pandas picks its default string dtype for an object array of str.
+            return np.array(column, dtype=object)
+        if kind is type(None):
+            return np.full(len(column), np.nan)
+    if kinds == {int, float}:
+        return np.array(column, dtype=np.float64)
+    if type(None) in kinds:
+        known = kinds - {type(None)}
+        if known <= {int, float} and float in known:
+            return np.array(column, dtype=np.float64)  # None -> NaN
+        objects = np.array(column, dtype=object)
+        missing = np.equal(objects, None)
+        if known == {int}:
+            return _integers(np.where(missing, 0, objects), missing)
+        if known == {bool}:
+            flags = np.where(missing, False, objects).astype(np.bool_)
+            return pd.arrays.BooleanArray(flags, missing)
+        return objects
+    return np.array(column, dtype=object)
+
+
+def _integers(column: Any, missing: np.ndarray | None) -> Any:
+    try:
+        numbers = np.array(column, dtype=np.int64)
+    except OverflowError:
+        # Beyond int64 (unsigned fields of InfluxDB 2.x): keep the exact Python ints.
+        objects = np.array(column, dtype=object)
+        return objects if missing is None else np.where(missing, None, objects)
+    if missing is None:
+        return numbers
+    return pd.arrays.IntegerArray(numbers, missing)

@@ -1,0 +1,579 @@
+"""Line protocol encoding: escaping, every refusal, mixed inputs, extra tags, precision.
+
+Pure tests, no server: what the server makes of these bytes is checked in
+``tests/integration/test_roundtrip.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from influxkit import LineProtocolError, serialize
+from influxkit._lineprotocol import (
+    escape_key,
+    escape_measurement,
+    escape_tag_value,
+    format_field,
+    format_string,
+    iter_serialize,
+    tag_fragment,
+)
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class Color(enum.Enum):
+    RED = 1
+    GREEN = 2
+
+
+def point(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"measurement": "m", "fields": {"f": 1}}
+    base.update(overrides)
+    return base
+
+
+GOOD = point()
+
+
+# -- escaping tables ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "escaped"),
+    [
+        ("cpu", "cpu"),
+        ("a b", r"a\ b"),
+        ("a,b", r"a\,b"),
+        # '=' and '"' mean nothing in a measurement name.
+        ("a=b", "a=b"),
+        ('a"b', 'a"b'),
+        ("a'b", "a'b"),
+        ("a\\b", "a\\b"),
+        ("a\tb", "a\tb"),
+        ("x#", "x#"),
+        ("日本 😀", "日本\\ 😀"),
+        (" ,", r"\ \,"),
+    ],
+)
+def test_escape_measurement(name: str, escaped: str) -> None:
+    assert escape_measurement(name) == escaped
+    # A second call (served from the cache) gives the same answer.
+    assert escape_measurement(name) == escaped
+
+
+@pytest.mark.parametrize(
+    ("key", "escaped"),
+    [
+        ("host", "host"),
+        ("a b", r"a\ b"),
+        ("a,b", r"a\,b"),
+        ("a=b", r"a\=b"),
+        ('a"b', 'a"b'),
+        ("a\\b", "a\\b"),
+        ("=, ", r"\=\,\ "),
+        ("é😀", "é😀"),
+    ],
+)
+def test_escape_key_and_tag_value(key: str, escaped: str) -> None:
+    assert escape_key(key) == escaped
+    assert escape_key(key, "tag key") == escaped
+    assert escape_tag_value(key, "k") == escaped
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [
+        (None, ""),
+        ("", ""),
+        (1, "1"),
+        (1.5, "1.5"),
+        (Decimal("2.50"), "2.50"),
+        (np.int64(7), "7"),
+        (Color.RED, "RED"),
+    ],
+)
+def test_escape_tag_value_of_other_types(value: Any, escaped: str) -> None:
+    assert escape_tag_value(value, "k") == escaped
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, object(), b"bytes"])
+def test_tag_value_of_unsupported_type_is_refused(value: Any) -> None:
+    with pytest.raises(LineProtocolError, match="tag 'k'") as info:
+        escape_tag_value(value, "k")
+    assert info.value.field == "k"
+    assert info.value.value is value
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("", '""'),
+        ("plain", '"plain"'),
+        ('a"b', r'"a\"b"'),
+        ("a\\b", r'"a\\b"'),
+        ("a\\", r'"a\\"'),
+        ('\\"', r'"\\\""'),
+        # Newlines, tabs, commas, spaces and equals signs need nothing inside quotes.
+        ("a\nb\r\t ,=", '"a\nb\r\t ,="'),
+        ("😀", '"😀"'),
+    ],
+)
+def test_format_string(text: str, quoted: str) -> None:
+    assert format_string(text) == quoted
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (0, "0i"),
+        (-5, "-5i"),
+        (INT64_MAX, f"{INT64_MAX}i"),
+        (INT64_MIN, f"{INT64_MIN}i"),
+        (1.0, "1.0"),
+        (-0.0, "-0.0"),
+        (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (0.1, "0.1"),
+        ("s", '"s"'),
+        (None, None),
+        (Decimal("1.25"), "1.25"),
+        (Color.GREEN, '"GREEN"'),
+        (np.int64(3), "3i"),
+        (np.int8(-3), "-3i"),
+        (np.uint32(3), "3i"),
+        (np.float64(0.5), "0.5"),
+        (np.float32(0.5), "0.5"),
+        (np.bool_(True), "true"),
+        (np.bool_(False), "false"),
+        (np.str_("x"), '"x"'),
+        (pd.NA, None),
+        (pd.NaT, None),
+    ],
+)
+def test_format_field(value: Any, text: str | None) -> None:
+    assert format_field(value, "f") == text
+
+
+def test_float32_is_written_as_the_exact_float64_of_its_value() -> None:
+    value = np.float32(0.1)
+    assert float(format_field(value, "f") or "nan") == float(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_finite_floats_are_written_exactly(value: float) -> None:
+    text = format_field(value, "f")
+    assert text is not None
+    assert not text.endswith("i")
+    parsed = float(text)
+    assert parsed == value
+    assert math.copysign(1, parsed) == math.copysign(1, value)
+
+
+@given(st.integers(INT64_MIN, INT64_MAX))
+def test_int64_is_written_exactly(value: int) -> None:
+    assert format_field(value, "f") == f"{value}i"
+
+
+@given(st.text())
+def test_string_fields_unquote_back(text: str) -> None:
+    quoted = format_string(text)
+    assert quoted[0] == quoted[-1] == '"'
+    inner = quoted[1:-1]
+    # The server's reading: \\ is a backslash, \" a quote, anything else is itself.
+    out, i = [], 0
+    while i < len(inner):
+        if inner[i] == "\\" and i + 1 < len(inner) and inner[i + 1] in '\\"':
+            out.append(inner[i + 1])
+            i += 2
+        else:
+            assert inner[i] != '"', "unescaped quote inside a string field"
+            out.append(inner[i])
+            i += 1
+    assert "".join(out) == text
+
+
+def test_tag_fragment() -> None:
+    assert tag_fragment(None) == ""
+    assert tag_fragment({}) == ""
+    assert tag_fragment({"a": "1", "b c": "x=y", "gone": None, "empty": ""}) == (
+        r",a=1,b\ c=x\=y"
+    )
+
+
+# -- serialize: shapes of input ------------------------------------------------------------
+
+
+def test_serialize_docstring_example() -> None:
+    data = {"measurement": "cpu", "tags": {"host": "a b"},
+            "fields": {"load": 0.5, "n": 3}, "time": 1}
+    assert serialize(data) == b"cpu,host=a\\ b load=0.5,n=3i 1"
+
+
+def test_serialize_point_without_time_has_no_timestamp() -> None:
+    assert serialize(point()) == b"m f=1i"
+
+
+def test_serialize_keeps_tag_and_field_order() -> None:
+    data = point(tags={"z": "1", "a": "2"}, fields={"y": 1.5, "b": True, "s": "x"}, time=0)
+    assert serialize(data) == b'm,z=1,a=2 y=1.5,b=true,s="x" 0'
+
+
+def test_none_fields_and_empty_tags_are_left_out() -> None:
+    data = point(tags={"a": None, "b": "", "c": "x"}, fields={"f": None, "g": 2})
+    assert serialize(data) == b"m,c=x g=2i"
+
+
+def test_measurement_argument_is_the_default() -> None:
+    assert serialize({"fields": {"f": 1}}, measurement="d") == b"d f=1i"
+    assert serialize(point(), measurement="d") == b"m f=1i"
+
+
+def test_enum_measurement_and_keys_use_the_name() -> None:
+    data = {"measurement": Color.RED, "tags": {"c": Color.GREEN}, "fields": {"f": Color.RED}}
+    assert serialize(data) == b'RED,c=GREEN f="RED"'
+
+
+def test_serialize_mixed_iterable() -> None:
+    def generate() -> Any:
+        yield {"measurement": "g", "fields": {"i": 1}}
+        yield "raw2 f=2i"
+        yield {"measurement": "g", "fields": {"i": 3}}
+
+    data = [
+        {"measurement": "d", "fields": {"f": 0.5}, "time": 10},
+        "raw f=1i 11\n",
+        b"bytes f=2i 12",
+        bytearray(b"ba f=3i"),
+        generate(),
+        ({"measurement": "t", "fields": {"x": "y"}} for _ in range(2)),
+        [["nested f=4i"]],
+        "",
+        b"\n",
+    ]
+    assert serialize(data).split(b"\n") == [
+        b"d f=0.5 10",
+        b"raw f=1i 11",
+        b"bytes f=2i 12",
+        b"ba f=3i",
+        b"g i=1i",
+        b"raw2 f=2i",
+        b"g i=3i",
+        b't x="y"',
+        b't x="y"',
+        b"nested f=4i",
+    ]
+
+
+def test_raw_multiline_string_passes_through() -> None:
+    assert serialize("a f=1i\nb f=2i\n") == b"a f=1i\nb f=2i"
+
+
+def test_empty_inputs_give_empty_bytes() -> None:
+    assert serialize([]) == b""
+    assert serialize(iter(())) == b""
+    assert serialize("") == b""
+
+
+def test_object_with_to_lineprotocol() -> None:
+    class Legacy:
+        def to_lineprotocol(self) -> str:
+            return "legacy f=1i"
+
+    assert serialize([Legacy(), point()]) == b"legacy f=1i\nm f=1i"
+
+
+def test_iter_serialize_joined_is_serialize() -> None:
+    data = [point(time=i) for i in range(12_000)] + ["raw f=1i"]
+    blocks = list(iter_serialize(data))
+    assert len(blocks) > 1
+    assert b"\n".join(blocks) == serialize(data)
+    assert all(not block.endswith(b"\n") for block in blocks)
+
+
+# -- extra tags ----------------------------------------------------------------------------
+
+
+def test_extra_tags_are_added_to_every_point() -> None:
+    data = [point(), point(tags={"x": "1"})]
+    assert serialize(data, host="h 1") == b"m,host=h\\ 1 f=1i\nm,host=h\\ 1,x=1 f=1i"
+
+
+def test_a_points_own_tags_win_over_extra_tags() -> None:
+    data = point(tags={"host": "own"})
+    assert serialize(data, host="extra", dc="x") == b"m,host=own,dc=x f=1i"
+
+
+def test_empty_extra_tags_are_left_out() -> None:
+    assert serialize(point(), a=None, b="") == b"m f=1i"
+
+
+@pytest.mark.parametrize("raw", ["raw f=1i", b"raw f=1i"])
+def test_extra_tags_on_raw_lines_are_refused(raw: str | bytes) -> None:
+    with pytest.raises(LineProtocolError, match="point 1") as info:
+        serialize([point(), raw], host="a")
+    assert info.value.index == 1
+    assert info.value.value == raw
+
+
+def test_bad_extra_tags_are_refused_even_without_points() -> None:
+    with pytest.raises(LineProtocolError, match="newline"):
+        serialize([], host="a\nb")
+    with pytest.raises(LineProtocolError, match="'time'"):
+        serialize(point(), time="x")
+
+
+# -- refusals -------------------------------------------------------------------------------
+
+
+BAD_NAMES = {
+    "newline": "a\nb",
+    "trailing backslash": "ab\\",
+    "only a backslash": "\\",
+    "empty": "",
+}
+
+
+def assert_refused(bad: dict[str, Any], shown: str | None, *, position: int = 2) -> (
+        LineProtocolError):
+    """``bad`` is refused at ``position`` of a list, naming the point and the value."""
+    data = [point(time=1), "raw f=1i"]
+    data.insert(position, bad)
+    data.append(point())
+    with pytest.raises(LineProtocolError) as info:
+        serialize(data)
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert error.index == position
+    assert f"point {position}" in str(error)
+    if shown is not None:
+        assert shown in str(error), str(error)
+    return error
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "ab\\", "\\", "#comment", "#"])
+def test_bad_measurement_is_refused(bad: str) -> None:
+    error = assert_refused(point(measurement=bad), repr(bad))
+    assert error.field == "measurement"
+    assert error.value == bad
+
+
+def test_empty_measurement_is_refused() -> None:
+    error = assert_refused({"measurement": "", "fields": {"f": 1}}, None)
+    assert "measurement" in str(error)
+    error = assert_refused({"fields": {"f": 1}}, None, position=0)
+    assert "measurement" in str(error)
+
+
+@pytest.mark.parametrize("bad", [*BAD_NAMES.values(), "time"])
+def test_bad_tag_key_is_refused(bad: str) -> None:
+    error = assert_refused(point(tags={bad: "v"}), repr(bad) if bad else None)
+    assert error.value == bad
+
+
+@pytest.mark.parametrize("bad", ["a\nb", "ab\\", "\\", "\n"])
+def test_bad_tag_value_is_refused(bad: str) -> None:
+    error = assert_refused(point(tags={"k": bad}), repr(bad))
+    assert error.field == "k"
+    assert error.value == bad
+
+
+@pytest.mark.parametrize("bad", [*BAD_NAMES.values(), "time"])
+def test_bad_field_key_is_refused(bad: str) -> None:
+    error = assert_refused(point(fields={"ok": 1, bad: 2}), repr(bad) if bad else None)
+    assert error.value == bad
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [math.nan, math.inf, -math.inf, np.float64("nan"), np.float32("inf"), np.float16("-inf"),
+     Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")],
+    ids=repr,
+)
+def test_non_finite_float_is_refused(bad: Any) -> None:
+    error = assert_refused(point(fields={"f": bad}), "'f'")
+    assert error.field == "f"
+    assert error.value is bad or error.value == bad or math.isnan(error.value)
+    assert repr(bad) in str(error) or str(float(bad)) in str(error)
+
+
+@pytest.mark.parametrize(
+    "bad", [INT64_MAX + 1, INT64_MIN - 1, 2**100, np.uint64(2**64 - 1)], ids=repr
+)
+def test_integer_outside_int64_is_refused(bad: Any) -> None:
+    error = assert_refused(point(fields={"f": bad}), str(int(bad)))
+    assert error.field == "f"
+    assert "64-bit" in str(error)
+
+
+@pytest.mark.parametrize(
+    "fields", [{}, {"f": None}, {"f": None, "g": pd.NA}], ids=["empty", "none", "missing"]
+)
+def test_point_without_fields_is_refused(fields: dict[str, Any]) -> None:
+    error = assert_refused(point(fields=fields), "no fields")
+    assert error.field == "fields"
+
+
+def test_point_without_fields_key_is_refused() -> None:
+    assert_refused({"measurement": "m"}, "'fields'")
+
+
+@pytest.mark.parametrize("bad", [[1], {"a": 1}, object(), b"x", dt.timedelta(1)], ids=repr)
+def test_field_of_unsupported_type_is_refused(bad: Any) -> None:
+    error = assert_refused(point(fields={"f": bad}), "'f'")
+    assert error.value is bad
+
+
+def test_unsupported_item_is_refused_with_its_index() -> None:
+    with pytest.raises(LineProtocolError, match="point 1") as info:
+        serialize([point(), 3.5])
+    assert info.value.index == 1
+
+
+@pytest.mark.parametrize(
+    "bad", [2**70, "not a time", dt.time(1, 2), 1.5, True], ids=repr
+)
+def test_bad_time_is_refused(bad: Any) -> None:
+    error = assert_refused(point(time=bad), None)
+    assert error.field == "time"
+
+
+def test_time_out_of_range_is_refused() -> None:
+    assert_refused(point(time=dt.datetime(1600, 1, 1)), "outside the range")
+    assert_refused(point(time=dt.datetime(2300, 1, 1)), "outside the range")
+    assert_refused(point(time=9_223_372_036_854_775_807), "outside the range")
+
+
+def test_error_index_counts_across_nested_iterables() -> None:
+    def generate() -> Any:
+        yield point()
+        yield point()
+
+    bad = point(fields={"f": math.nan})
+    with pytest.raises(LineProtocolError) as info:
+        serialize([point(), "raw f=1i", b"raw f=2i", generate(), [point(), bad]])
+    assert info.value.index == 6
+    assert info.value.point is bad
+    assert "point 6" in str(info.value)
+
+
+def test_single_point_is_point_0() -> None:
+    with pytest.raises(LineProtocolError, match="point 0") as info:
+        serialize(point(fields={"f": math.inf}))
+    assert info.value.index == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a lone surrogate escapes as UnicodeEncodeError, not a LineProtocolError "
+    "naming the point",
+)
+@pytest.mark.parametrize(
+    "bad",
+    [point(measurement="\ud800"), point(tags={"k": "\udfff"}), point(fields={"\ud800": 1}),
+     point(fields={"f": "a\ud800"})],
+    ids=["measurement", "tag", "field key", "string value"],
+)
+def test_unencodable_text_is_a_line_protocol_error(bad: dict[str, Any]) -> None:
+    with pytest.raises(LineProtocolError) as info:
+        serialize([point(), bad])
+    assert info.value.index == 1
+
+
+# -- time and precision --------------------------------------------------------------------
+
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (0, 0),
+        (1_500_000_000_123_456_789, 1_500_000_000_123_456_789),
+        (np.int64(42), 42),
+        (dt.datetime(2009, 11, 10, 23, 0, 0, 123456), 1257894000_123456000),
+        (dt.datetime(2009, 11, 10, 23, 0, 0, 123456, tzinfo=UTC), 1257894000_123456000),
+        (dt.datetime(2009, 11, 11, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1, minutes=30))),
+         1257894000_000000000),
+        (dt.date(2009, 11, 10), 1257811200_000000000),
+        ("2009-11-10T23:00:00.000000001Z", 1257894000_000000001),
+        (pd.Timestamp("2009-11-10 23:00:00.000000001"), 1257894000_000000001),
+        (pd.Timestamp("2009-11-11 00:00:00.000000001", tz="Europe/Paris"),
+         1257894000_000000001),
+        (np.datetime64("2009-11-10T23:00:00.000000001"), 1257894000_000000001),
+        (dt.datetime(1969, 12, 31, 23, 59, 59, 999999), -1000),
+    ],
+    ids=repr,
+)
+def test_serialize_times(when: Any, expected: int) -> None:
+    assert serialize(point(time=when)) == f"m f=1i {expected}".encode()
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected"),
+    [
+        (None, 1257894000_000000000),
+        ("ns", 1257894000_000000000),
+        ("n", 1257894000_000000000),
+        ("u", 1257894000_000000),
+        ("us", 1257894000_000000),
+        ("µ", 1257894000_000000),
+        ("μ", 1257894000_000000),
+        ("ms", 1257894000_000),
+        ("s", 1257894000),
+        ("m", 20964900),
+        ("h", 349415),
+    ],
+)
+def test_datetimes_are_converted_exactly_to_the_precision(
+        precision: str | None, expected: int) -> None:
+    when = dt.datetime(2009, 11, 10, 23, 0)
+    assert serialize(point(time=when), precision=precision) == f"m f=1i {expected}".encode()
+    # Integers are already in the precision.
+    assert serialize(point(time=expected), precision=precision) == (
+        f"m f=1i {expected}".encode())
+
+
+@pytest.mark.parametrize(
+    ("when", "precision"),
+    [
+        (dt.datetime(2009, 11, 10, 23, 0, 0, 1), "ms"),
+        (dt.datetime(2009, 11, 10, 23, 0, 1), "m"),
+        (dt.datetime(2009, 11, 10, 23, 1), "h"),
+        (pd.Timestamp("2009-11-10 23:00:00.000000001"), "u"),
+        ("2009-11-10T23:00:00.5Z", "s"),
+    ],
+    ids=repr,
+)
+def test_datetime_finer_than_precision_is_refused(when: Any, precision: str) -> None:
+    with pytest.raises(LineProtocolError, match="not a whole number") as info:
+        serialize([point(), point(time=when)], precision=precision)
+    assert info.value.index == 1
+    assert info.value.field == "time"
+
+
+def test_unknown_precision_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown precision"):
+        serialize(point(), precision="x")
+    with pytest.raises(ValueError, match="unknown precision"):
+        serialize(point(), precision="nanoseconds")
+
+
+def test_integer_time_out_of_range_for_its_precision() -> None:
+    assert serialize(point(time=2_562_047), precision="h")  # 2262-04-11
+    with pytest.raises(LineProtocolError, match="outside the range"):
+        serialize(point(time=2_562_048), precision="h")
