@@ -5,7 +5,9 @@ streaming form). What line protocol cannot carry is refused with a
 :class:`LineProtocolError` naming the point and the value, before anything is sent:
 
 - a newline in a measurement, tag key, tag value or field key (it ends the line);
-- a trailing backslash in any of those (it would escape the separator after it);
+- a trailing backslash in any of those (it would escape the separator after it), and
+  in a measurement, a backslash before a comma, space or equals sign (InfluxDB 1.x
+  stores such a name so that it can't be queried back);
 - an empty measurement, tag key or field key;
 - a measurement starting with ``#`` (the server reads the line as a comment and
   drops it without an error);
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -44,6 +47,10 @@ _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 
 _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
+# InfluxDB 1.x unescapes measurement names inconsistently: in one with a backslash
+# before a comma, space or equals sign, the name it lists differs from the name its
+# series carry, and the points can't be queried back.
+_MEASUREMENT_UNSAFE: Final = re.compile(r"\\[, =]")
 _KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 # Escaped names repeat endlessly in real data (the same measurements, keys and tag
@@ -81,6 +88,12 @@ def escape_measurement(name: Any) -> str:
         raise LineProtocolError(
             f"measurement {text!r} starts with '#': the server would read the line as a "
             "comment and drop it", field="measurement", value=text,
+        )
+    if "\\" in text and _MEASUREMENT_UNSAFE.search(text):
+        raise LineProtocolError(
+            f"measurement {text!r} has a backslash before a comma, space or equals sign, "
+            "which InfluxDB cannot store so that it reads back", field="measurement",
+            value=text,
         )
     escaped = text.translate(_MEASUREMENT_ESCAPES)
     if len(_measurement_cache) >= _CACHE_LIMIT:

@@ -54,7 +54,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, TypeVar, Union, overload
+from typing import Annotated, Any, Final, TypeVar, Union, overload
 
 from ._errors import LineProtocolError, SchemaError
 from ._lineprotocol import (
@@ -83,31 +83,46 @@ __all__ = [
     "lineprotocol",
 ]
 
+class _Marker:
+    """What an annotation tells the encoder; the type before it is for type checkers."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# The markers are ``Annotated`` types: a type checker sees the plain type (``FLOAT``
+# is ``float``), so classes using them type-check; the encoder reads the marker.
+
 #: The measurement (a ``str``). At most one; without it, the class name.
-MEASUREMENT = TypeVar("MEASUREMENT", bound=str)
+MEASUREMENT = Annotated[str, _Marker("MEASUREMENT")]
 #: The time as an integer, taken to be in the write's precision (ns by default).
-TIMEINT = TypeVar("TIMEINT", bound=int)
+TIMEINT = Annotated[int, _Marker("TIMEINT")]
 #: The time as an ISO 8601 / RFC 3339 string; up to nine fractional digits kept.
-TIMESTR = TypeVar("TIMESTR", bound=str)
+TIMESTR = Annotated[str, _Marker("TIMESTR")]
 #: The time as a ``datetime`` (naive means UTC); pandas.Timestamp keeps nanoseconds.
-TIMEDT = TypeVar("TIMEDT", bound=dt.datetime)
+TIMEDT = Annotated[dt.datetime, _Marker("TIMEDT")]
 #: A tag: a ``str`` (a number is written as ``str()`` writes it); None or ``""``
 #: leaves it out.
-TAG = TypeVar("TAG", bound=str)
+TAG = Annotated[str, _Marker("TAG")]
 #: A tag from an Enum member (written by name) or a ``str``.
-TAGENUM = TypeVar("TAGENUM", enum.Enum, str)
+TAGENUM = Annotated[Union[enum.Enum, str], _Marker("TAGENUM")]  # noqa: UP007
 #: A boolean field.
-BOOL = TypeVar("BOOL", bound=bool)
+BOOL = Annotated[bool, _Marker("BOOL")]
 #: An integer field (64-bit signed).
-INT = TypeVar("INT", bound=int)
+INT = Annotated[int, _Marker("INT")]
 #: A float field from a :class:`~decimal.Decimal` (or float), written with its digits.
-DECIMAL = TypeVar("DECIMAL", float, Decimal)
+DECIMAL = Annotated[Union[Decimal, float], _Marker("DECIMAL")]  # noqa: UP007
 #: A float field (an ``int`` value is written as a float).
-FLOAT = TypeVar("FLOAT", bound=float)
+FLOAT = Annotated[float, _Marker("FLOAT")]
 #: A string field.
-STR = TypeVar("STR", bound=str)
+STR = Annotated[str, _Marker("STR")]
 #: A string field from an Enum member (written by name) or a ``str``.
-ENUM = TypeVar("ENUM", enum.Enum, str)
+ENUM = Annotated[Union[enum.Enum, str], _Marker("ENUM")]  # noqa: UP007
 
 _MARKERS: Final[dict[Any, str]] = {
     MEASUREMENT: "MEASUREMENT",
@@ -155,7 +170,7 @@ def _resolve_schema(cls: type, schema: Mapping[str, Any] | None) -> dict[str, An
             )
         return dict(schema)
     try:
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
     except NameError as exc:
         raise SchemaError(
             f"cannot resolve the annotations of {cls.__qualname__}: {exc}; import the "

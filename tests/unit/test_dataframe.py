@@ -29,7 +29,7 @@ from influxkit._dataframe import (
     series_key,
 )
 from influxkit._errors import LineProtocolError
-from influxkit._lineprotocol import serialize
+from influxkit._lineprotocol import escape_key, serialize
 from influxkit._time import MAX_NS, NS_PER_UNIT
 
 # Helpers --------------------------------------------------------------------------------
@@ -111,7 +111,12 @@ def missing(value: Any) -> bool:
 
 def oracle_points(df: pd.DataFrame, measurement: str, tag_columns: list[str],
                   extra_tags: dict[str, Any]) -> list[dict[str, Any]]:
-    """The frame's rows as mappings, as the DataFrame encoder documents them."""
+    """The frame's rows as mappings, as the DataFrame encoder documents them.
+
+    Column names are checked even when a column has no value.
+    """
+    for name in df.columns:
+        escape_key(name, "tag key" if name in tag_columns else "field key")
     points = []
     keys = sorted({*tag_columns, *extra_tags})
     for position in range(len(df)):
@@ -482,7 +487,7 @@ def test_strings_with_newlines_and_unicode() -> None:
 
 
 def test_surrogates_are_refused() -> None:
-    df = pd.DataFrame({"s": np.array(["ok", "\ud800", None], dtype=object)}, index=INDEX3)
+    df = pd.DataFrame({"s": pd.Series(["ok", "\ud800", None], dtype=object, index=INDEX3)})
     with pytest.raises(LineProtocolError, match="'s' cannot be written as UTF-8"):
         encode(df)
 

@@ -1,0 +1,46 @@
+"""The package's front door: its public names, and that importing it stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import influxkit
+
+
+def test_all_is_sorted_and_lists_exactly_the_public_names() -> None:
+    public = {name for name in vars(influxkit) if not name.startswith("_")} | {"__version__"}
+    public -= {"annotations", "testing"}  # the __future__ import; a public sub-package
+    assert set(influxkit.__all__) == public
+    assert list(influxkit.__all__) == sorted(influxkit.__all__)
+
+
+def test_every_public_name_is_importable() -> None:
+    for name in influxkit.__all__:
+        assert getattr(influxkit, name) is not None
+
+
+def test_import_does_not_load_heavy_optional_libraries() -> None:
+    code = (
+        "import sys, influxkit\n"
+        "heavy = {'pandas', 'numpy', 'polars', 'msgpack', 'pyarrow'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_missing_extra_names_the_pip_command(monkeypatch: object) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['pandas'] = None\n"
+        "from influxkit import InfluxDBClient\n"
+        "try:\n"
+        "    InfluxDBClient(output='dataframe')\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert "pip install 'influxkit[pandas]'" in done.stdout
