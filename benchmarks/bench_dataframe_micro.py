@@ -44,7 +44,7 @@ def make_results(rows: int) -> list[dict[str, Any]]:
     c = rng.standard_normal(rows).tolist()
     n = rng.integers(0, 1_000_000, rows).tolist()
     host = rng.choice(["server01", "server02"], rows).tolist()
-    values = [list(row) for row in zip(times, a, b, c, n, host)]
+    values = [list(row) for row in zip(times, a, b, c, n, host, strict=True)]
     series = {"name": "cpu", "columns": ["time", "a", "b", "c", "n", "host"], "values": values}
     return [{"statement_id": 0, "series": [series]}]
 

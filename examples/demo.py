@@ -66,11 +66,10 @@ def make_readings() -> pd.DataFrame:
 
 
 def as_objects(frame: pd.DataFrame) -> Iterator[Reading]:
-    times = frame.index.as_unit("ns").asi8
-    columns = zip(times, frame["sensor"], frame["room"], frame["temperature"],
-                  frame["humidity"], frame["battery_mv"])
-    for stamp, sensor, room, temperature, humidity, battery in columns:
-        yield Reading(int(stamp), sensor, room, float(temperature), float(humidity), int(battery))
+    columns = [frame.index.as_unit("ns").asi8.tolist()]
+    columns += [frame[name].tolist() for name in Reading._fields[1:]]
+    for values in zip(*columns):
+        yield Reading(*values)
 
 
 def client_options(url: str) -> dict[str, object]:
@@ -116,8 +115,10 @@ async def run(url: str) -> None:
             params={"start": START.isoformat(), "end": (START + pd.Timedelta(days=1)).isoformat()},
         )
     print("every 3 hours, per room: mean temperature (°C), max humidity (%), last battery (mV)")
+    # One DataFrame per room (keys like 'climate,room=lab'), the tag as a column.
     table = pd.concat(
-        {key.split("=", 1)[1]: frame for key, frame in sorted(hourly.items())}, axis=1
+        {key.split("=", 1)[1]: frame.drop(columns="room") for key, frame in sorted(hourly.items())},
+        axis=1,
     )
     table.index = table.index.strftime("%H:%M")
     with pd.option_context("display.width", 200, "display.precision", 1):

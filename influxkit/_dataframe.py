@@ -38,9 +38,12 @@ all is float64 NaN.
 from __future__ import annotations
 
 import enum
+import os
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
-from typing import Any, Final, Union
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -66,7 +69,9 @@ except ImportError:  # pragma: no cover - pyarrow ships with the pandas extra
 __all__ = ["frame_from_series", "frames_from_results", "iter_pandas_lines", "series_key"]
 
 #: What a query returns in DataFrame mode: aioinflux's three shapes.
-QueryFrames = Union[pd.DataFrame, dict[str, pd.DataFrame], list[dict[str, pd.DataFrame]]]
+QueryFrames: TypeAlias = (
+    "pd.DataFrame | dict[str, pd.DataFrame] | list[dict[str, pd.DataFrame]]"
+)
 
 _INT64_MAX: Final = 2**63 - 1
 
@@ -76,6 +81,16 @@ _INT64_MAX: Final = 2**63 - 1
 _BLOCK_BYTES: Final = 4_000_000
 _MIN_BLOCK_ROWS: Final = 2_000
 _MAX_BLOCK_ROWS: Final = 100_000
+
+
+
+def _cpu_count() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)  # the CPUs this process may use
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+# Threads encoding blocks of one large frame at once (1 turns them off).
+_THREADS: Final = min(4, _cpu_count())
 
 _NS_PER_RESOLUTION: Final = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
@@ -103,13 +118,12 @@ class _Rows:
         return int(np.flatnonzero(self.codes == position)[0])
 
     def through(self, codes: np.ndarray) -> _Rows:
-        """The namer for an array whose element ``i`` is held by rows ``codes == i``."""
+        """The namer for an array whose element ``i`` is held by elements ``codes == i``."""
         if self.codes is None:
             return _Rows(self.index, codes)
+        # Derived twice (never in practice: categories are not categorical): compose.
         outer = self.codes
-        # A code of the inner array maps to a position in the outer one (rare: a
-        # categorical's categories are never categorical themselves).
-        return _Rows(self.index, np.where(codes >= 0, outer[np.maximum(codes, 0)], -1))
+        return _Rows(self.index, np.where(outer >= 0, codes[np.maximum(outer, 0)], -1))
 
     def error(self, reason: str, position: int, *, field: str | None = None,
               value: Any = None) -> LineProtocolError:
@@ -127,7 +141,7 @@ class _Field:
     (then a row's text is ``values[codes[row]]``, the last entry being null).
     """
 
-    __slots__ = ("codes", "closer", "escape", "key", "kind", "missing", "opener", "values")
+    __slots__ = ("closer", "codes", "escape", "key", "kind", "missing", "opener", "values")
 
     def __init__(self, key: str, kind: str, values: Any, missing: np.ndarray | None, *,
                  escape: bool = False, codes: np.ndarray | None = None) -> None:
@@ -296,7 +310,7 @@ def _object_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field
         floats = np.where(missing, np.nan, values).astype(np.float64)
         return _float_field(floats, name, key, rows)
     # Any other mix: aioinflux's rule, each value as its string representation.
-    texts = np.where(missing, None, values)
+    texts = np.empty(len(values), dtype=object)
     texts[~missing] = [_object_text(value) for value in values[~missing]]
     return _string_field(_to_arrow_text(texts, name), key)
 
@@ -305,12 +319,17 @@ def _object_text(value: Any) -> str:
     return value.name if isinstance(value, enum.Enum) else str(value)
 
 
+def _name_text(name: Any) -> str:
+    """A column name as text, as line protocol writes it (an enum by its name)."""
+    return _object_text(name)
+
+
 def _categorical_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if len(uniques) == 0:
         return None
     # The distinct values actually used, in their own dtype, encoded once each.
-    distinct = pd.Series(np.asarray(uniques), dtype=series.dtype.categories.dtype)
+    distinct = pd.Series(np.asarray(uniques), dtype=series.cat.categories.dtype)
     inner = _field_column(distinct, name, key, rows.through(codes))
     if inner is None:  # pragma: no cover - factorize leaves missing values out
         return None
@@ -321,6 +340,30 @@ def _categorical_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _
     return _Field(key, inner.kind, table, _present(missing), codes=slots)
 
 
+def _distinct_values(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's code (-1 when missing) and the distinct values, in order of appearance."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind == "f":
+        # By bits, so that -0.0 and 0.0 stay apart: as tags they are different strings.
+        floats = series.to_numpy()
+        present = ~np.isnan(floats)
+        codes = np.full(len(floats), -1, dtype=np.intp)
+        codes[present] = pd.factorize(floats[present].view(f"i{floats.itemsize}"))[0]
+        return codes, pd.Index(floats[_first_rows(codes)])
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(uniques.dtype, pd.CategoricalDtype):
+        return codes, pd.Index(np.asarray(uniques))
+    return codes, pd.Index(uniques)
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code, for codes numbered in order of appearance (-1 skipped)."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.intp)
+    seen = np.maximum.accumulate(codes)
+    previous = np.concatenate(([-1], seen[:-1]))
+    return np.flatnonzero(codes > previous)
+
+
 def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
                rows: _Rows) -> tuple[Any, np.ndarray]:
     """The ``,key=value`` text of each distinct tag value, and each row's slot in it.
@@ -328,9 +371,7 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
     The last slot is for rows without a value: the extra tag of the same key if there
     is one, else null (the tag is left out of the line).
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    distinct = pd.Index(np.asarray(uniques)) if isinstance(
-        uniques.dtype, pd.CategoricalDtype) else pd.Index(uniques)
+    codes, distinct = _distinct_values(series)
     tag_rows = rows.through(codes)
     prefix = f",{key}="
     if len(distinct) and infer_dtype(distinct, skipna=False) == "string":
@@ -463,16 +504,16 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     field_keys = {name: escape_key(name, "field key") for name in field_names}
     extra: dict[str, str] = {}
     for key, value in extra_tags.items():
-        escaped_key = escape_key(key, "tag key")
+        # Like the mapping encoder: a tag without a value is left out, key unchecked.
         text = escape_tag_value(value, key)
         if text:
-            extra[key] = f",{escaped_key}={text}"
+            extra[key] = f",{escape_key(key, 'tag key')}={text}"
     if len(df) == 0:
         return
 
     times = _index_times(index, precision, rows)
     tag_parts: list[Any] = []
-    for key in sorted({*tag_names, *extra_tags}):
+    for key in sorted({*tag_names, *extra}, key=_name_text):
         if key in tag_set:
             tag_parts.append(_tag_table(df[key], key, tag_keys[key], extra.get(key), rows))
         elif key in extra:
@@ -500,9 +541,24 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
         prefix[0]))
     width += sum(field.width(len(df)) for field in fields)
     block = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
-    for start in range(0, len(df), block):
-        stop = min(start + block, len(df))
-        yield _encode_block(prefix, fields, times, start, stop)
+    spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
+    if _THREADS < 2 or len(spans) < 3:
+        for start, stop in spans:
+            yield _encode_block(prefix, fields, times, start, stop)
+        return
+    # pyarrow's kernels release the GIL: blocks are encoded on a few threads, a few
+    # blocks ahead of the consumer (memory stays bounded), and yielded in order.
+    pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="influxkit-dataframe")
+    try:
+        pending: deque[Future[bytes]] = deque()
+        for start, stop in spans:
+            pending.append(pool.submit(_encode_block, prefix, fields, times, start, stop))
+            if len(pending) > _THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _line_prefixes(head: str, tag_parts: list[Any]) -> str | tuple[Any, np.ndarray]:
@@ -527,10 +583,7 @@ def _line_prefixes(head: str, tag_parts: list[Any]) -> str | tuple[Any, np.ndarr
     assert combined is not None
     codes, _ = pd.factorize(combined)
     codes = codes.astype(np.int64, copy=False)
-    # factorize numbers values in order of appearance: a row holds a new set when its
-    # code exceeds every code before it.
-    seen = np.maximum.accumulate(codes)
-    firsts = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
+    firsts = _first_rows(codes)
     pieces: list[Any] = [head]
     for part in tag_parts:
         if isinstance(part, str):
@@ -591,11 +644,11 @@ def _field_parts(fields: list[_Field], start: int, stop: int) -> list[Any]:
         # Every row has some field (checked beforehand); join with skipped separators.
         pieces = [
             _join(f"{field.key}={field.opener}", text, field.closer)
-            for field, text in zip(fields, texts)
+            for field, text in zip(fields, texts, strict=True)
         ]
         return [pc.binary_join_element_wise(*pieces, _scalar(","), null_handling="skip")]
     parts: list[Any] = []
-    for i, (field, text) in enumerate(zip(fields, texts)):
+    for i, (field, text) in enumerate(zip(fields, texts, strict=True)):
         if i < anchor:
             parts.append(_join(f"{field.key}={field.opener}", text, f"{field.closer},"))
         elif i == anchor:
@@ -692,12 +745,15 @@ def frame_from_series(series: Mapping[str, Any], epoch: str | None = None) -> pd
         index = _time_index(columns[at], epoch)
         del names[at], columns[at]
     arrays = {i: _column_array(column) for i, column in enumerate(columns)}
-    frame = pd.DataFrame(arrays, index=index if index is not None else pd.RangeIndex(len(values)))
+    frame: pd.DataFrame = pd.DataFrame(
+        arrays, index=index if index is not None else pd.RangeIndex(len(values)))
     frame.columns = pd.Index(names)
     tags = {k: v for k, v in (series.get("tags") or {}).items() if k not in frame.columns}
     if tags:
-        constant = pd.DataFrame({k: [v] * len(frame) for k, v in tags.items()}, index=frame.index)
-        frame = pd.concat([frame, constant], axis=1)
+        constant = pd.DataFrame({k: [v] * len(frame) for k, v in tags.items()},
+                                index=frame.index)
+        combined: pd.DataFrame = pd.concat([frame, constant], axis=1)
+        return combined
     return frame
 
 
@@ -711,11 +767,16 @@ def _time_index(times: Sequence[Any], epoch: str | None) -> pd.DatetimeIndex:
             if int(numbers.min()) < low or int(numbers.max()) > high:
                 raise ValueError(f"a time is outside the range of nanoseconds (epoch {epoch!r})")
             numbers = numbers * unit
-        return pd.DatetimeIndex(numbers.view("M8[ns]")).tz_localize("UTC")
+        index: pd.DatetimeIndex = pd.DatetimeIndex(numbers.view("M8[ns]")).tz_localize("UTC")
+        return index
     if kinds == {str}:
-        parsed = pd.to_datetime(list(times), format="ISO8601", utc=True)
-        return pd.DatetimeIndex(parsed).as_unit("ns")
-    raise ValueError(f"times must be all integers or all strings, not {sorted(k.__name__ for k in kinds)}")
+        # pandas parses up to nine fractional digits exactly; without any it picks a
+        # coarser unit, hence as_unit.
+        parsed: pd.DatetimeIndex = pd.DatetimeIndex(
+            pd.to_datetime(list(times), format="ISO8601", utc=True)).as_unit("ns")
+        return parsed
+    names = sorted(kind.__name__ for kind in kinds)
+    raise ValueError(f"times must be all integers or all strings, not {names}")
 
 
 
@@ -743,7 +804,7 @@ def _column_array(column: Sequence[Any]) -> Any:
         if known <= {int, float} and float in known:
             return np.array(column, dtype=np.float64)  # None -> NaN
         objects = np.array(column, dtype=object)
-        missing = np.equal(objects, None)
+        missing = np.asarray(pd.isna(objects), dtype=np.bool_)
         if known == {int}:
             return _integers(np.where(missing, 0, objects), missing)
         if known == {bool}:
@@ -759,7 +820,9 @@ def _integers(column: Any, missing: np.ndarray | None) -> Any:
     except OverflowError:
         # Beyond int64 (unsigned fields of InfluxDB 2.x): keep the exact Python ints.
         objects = np.array(column, dtype=object)
-        return objects if missing is None else np.where(missing, None, objects)
+        if missing is not None:
+            objects[missing] = None
+        return objects
     if missing is None:
         return numbers
     return pd.arrays.IntegerArray(numbers, missing)

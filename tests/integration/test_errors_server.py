@@ -20,8 +20,12 @@ from influxkit import (
 from influxkit.testing import InfluxDBServer
 
 
-@pytest.fixture
-async def client(influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
+@pytest.fixture(params=["msgpack", "json"])
+async def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                 influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
+    """A client that reads MessagePack answers, and one that reads JSON (no msgpack)."""
+    if request.param == "json":
+        monkeypatch.setattr("influxkit._client._msgpack_available", lambda: False)
     async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
                               db=database) as client:
         yield client
@@ -81,9 +85,13 @@ async def test_failed_statement_while_iterating_chunks(client: InfluxDBClient) -
     chunks = await client.query("SELECT * FROM m; SELECT mean(s) FROM m", chunked=True,
                                 chunk_size=1)
     seen = []
-    with pytest.raises(InfluxDBQueryError, match="unsupported mean iterator type") as info:
+
+    async def consume() -> None:
         async for chunk in chunks:
             seen.append(chunk)
+
+    with pytest.raises(InfluxDBQueryError, match="unsupported mean iterator type") as info:
+        await consume()
     assert info.value.statement_id == 1
     assert info.value.statement == "SELECT mean(s) FROM m"
     # The first statement's chunks came before the error.

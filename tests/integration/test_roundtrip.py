@@ -1,71 +1,432 @@
+"""Exact round trips through the real server: the server is the judge of the encoder.
+
+Every value type, escaping corner, numpy scalar, datetime and precision is written
+with the client and read back (MessagePack answers keep the types). A property test
+then writes random hostile points: each one is either refused by ``serialize`` before
+anything is sent, or read back exactly.
+
+Known disagreements between the encoder and influxd 1.6.7 are pinned by the
+``xfail(strict=True)`` tests at the end and left out of the property test by
+:func:`known_disagreement`; when the library is fixed (by refusing those inputs or by
+encoding them so that they read back), the xfail tests pass and must be unmarked.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import math
 import re
+import zoneinfo
+from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from influxkit import InfluxDBClient, LineProtocolError, serialize
+from influxkit._influxql import quote_ident
 from influxkit.testing import InfluxDBServer
 
-import collections
-STATS = collections.Counter()
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
-WEEK = 7 * 86_400 * 10**9
-BASE = 1_000_000_000 * 10**9
+UTC = dt.timezone.utc
+T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
 
-HOSTILE = list(" ,=\"'\\\t\r\n#") + ["é", "日", "😀", "\u2028", "\x00", "a", "Z", "0"]
+
+@pytest.fixture
+async def client(influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
+    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
+                              db=database) as client:
+        yield client
+
+
+@pytest.fixture
+def blocking(influxdb_server: InfluxDBServer, database: str) -> Any:
+    with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
+                        mode="blocking") as client:
+        yield client
+
+
+READ_BACK = "SELECT * FROM $m WHERE time = $t GROUP BY *"
+
+
+def decode_point(answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The one point of a ``READ_BACK`` answer, in the shape it was written."""
+    series = answer["results"][0].get("series", [])
+    if not series:
+        return None
+    assert len(series) == 1, answer
+    (got,) = series
+    (row,) = got["values"]
+    stored = dict(zip(got["columns"], row, strict=True))
+    when = stored.pop("time")
+    return {
+        "measurement": got["name"],
+        # GROUP BY * lists every tag key of the measurement: "" where a point has none.
+        "tags": {k: v for k, v in got.get("tags", {}).items() if v != ""},
+        "fields": {k: v for k, v in stored.items() if v is not None},
+        "time": when,
+    }
+
+
+async def read_back(client: InfluxDBClient, measurement: str, time: int) -> dict[str, Any] | None:
+    # A bound identifier reaches any name, even those InfluxQL text cannot spell.
+    answer = await client.query(READ_BACK, params={"m": {"identifier": measurement}, "t": time})
+    return decode_point(answer)
+
+
+def expected(point: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "measurement": point["measurement"],
+        "tags": {k: v for k, v in point.get("tags", {}).items() if v not in (None, "")},
+        "fields": {k: v for k, v in point["fields"].items() if v is not None},
+        "time": point["time"],
+    }
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, of the same type, and for floats of the same sign (-0.0 is not 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+async def assert_round_trip(client: InfluxDBClient, point: dict[str, Any], **write: Any) -> None:
+    await client.write(point, **write)
+    want = expected(point)
+    got = await read_back(client, want["measurement"], want["time"])
+    assert got is not None, f"nothing stored for {serialize(point)!r}"
+    assert same(got, want), (serialize(point), got, want)
+
+
+# -- value types -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0.0, -0.0, 1.0, -1.0, 0.1, 1e16, 1.5e-300, 5e-324, -5e-324, 2.2250738585072014e-308,
+        1.7976931348623157e308, -1.7976931348623157e308, 123456789.123456789,
+        0, 1, -1, INT64_MAX, INT64_MIN, 2**53 + 1,
+        True, False,
+        "", "x", " ", 'say "hi"', "back\\slash", "trailing\\", '\\"', '"', "\\\\", "a\nb",
+        "\r\n", "\t", "=, ", "日本語 😀", "\u2028", "#",
+    ],
+    ids=repr,
+)
+async def test_field_values_round_trip(client: InfluxDBClient, value: Any) -> None:
+    await assert_round_trip(client, {"measurement": "m", "fields": {"v": value}, "time": T0})
+
+
+async def test_float_one_comes_back_as_a_float(client: InfluxDBClient) -> None:
+    await client.write({"measurement": "m", "fields": {"f": 1.0, "i": 1}, "time": 1})
+    answer = await client.query("SELECT f, i FROM m")
+    (row,) = answer["results"][0]["series"][0]["values"]
+    assert row == [1, 1.0, 1]
+    assert type(row[1]) is float
+    assert type(row[2]) is int
+
+
+async def test_many_fields_and_tags(client: InfluxDBClient) -> None:
+    point = {
+        "measurement": "cpu load",
+        "tags": {f"tag {i}": f"value,{i}=" for i in range(20)},
+        "fields": {f"field={i}": (i if i % 3 == 0 else i / 7 if i % 3 == 1 else str(i))
+                   for i in range(30)},
+        "time": T0,
+    }
+    await assert_round_trip(client, point)
+
+
+async def test_decimal_and_enum_fields(client: InfluxDBClient) -> None:
+    import enum
+
+    class Level(enum.Enum):
+        LOW = 1
+
+    await client.write({"measurement": "m", "tags": {"level": Level.LOW},
+                        "fields": {"d": Decimal("2.5"), "e": Level.LOW}, "time": 1})
+    got = await read_back(client, "m", 1)
+    assert got == {"measurement": "m", "tags": {"level": "LOW"},
+                   "fields": {"d": 2.5, "e": "LOW"}, "time": 1}
+    assert type(got["fields"]["d"]) is float
+
+
+async def test_numpy_scalars_keep_their_types(client: InfluxDBClient) -> None:
+    fields = {
+        "i64": np.int64(INT64_MIN), "i32": np.int32(-7), "i8": np.int8(5), "u32": np.uint32(7),
+        "u64": np.uint64(INT64_MAX), "f64": np.float64(0.1), "f32": np.float32(0.1),
+        "f16": np.float16(1.0), "b": np.bool_(True), "nb": np.bool_(False), "s": np.str_("x"),
+    }
+    await client.write({"measurement": "np", "tags": {"t": np.int64(3)}, "fields": fields,
+                        "time": np.int64(T0)})
+    got = await read_back(client, "np", T0)
+    assert got is not None
+    assert got["tags"] == {"t": "3"}
+    assert same(got["fields"], {
+        "i64": INT64_MIN, "i32": -7, "i8": 5, "u32": 7, "u64": INT64_MAX,
+        "f64": 0.1, "f32": float(np.float32(0.1)), "f16": 1.0, "b": True, "nb": False,
+        "s": "x",
+    })
+
+
+# -- escaping ------------------------------------------------------------------------------
+
+NAMES = [
+    "plain", "a b", "a,b", "a=b", 'a"b', "a'b", "a\\b", "a\\\\b", "\\a", "a\\\\\\b",
+    " lead", "trail ", "  ", ",", "=", '"', "'", "x#", "a\tb", "a\rb", "\r", "a\x00b",
+    "日本語", "😀 emoji", "\u2028", "a=b,c d", "\\\\=", "\\\\,", "\\\\ ", "time_", "Time",
+]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=repr)
+async def test_measurement_names_round_trip(client: InfluxDBClient, name: str) -> None:
+    point = {"measurement": name, "fields": {"f": 1}, "time": T0}
+    try:
+        serialize(point)
+    except LineProtocolError:
+        pytest.skip("refused")  # pinned by the xfail tests below
+    await assert_round_trip(client, point)
+    answer = await client.query("SHOW MEASUREMENTS")
+    assert [name] in answer["results"][0]["series"][0]["values"]
+
+
+@pytest.mark.parametrize("name", [*NAMES, "\\"], ids=repr)
+async def test_tag_keys_and_values_round_trip(client: InfluxDBClient, name: str) -> None:
+    if name.endswith("\\"):
+        with pytest.raises(LineProtocolError, match="backslash"):
+            await client.write({"measurement": "m", "tags": {"k": name}, "fields": {"f": 1}})
+        return
+    await assert_round_trip(client, {"measurement": "m", "tags": {name: "v", "k": name},
+                                     "fields": {"f": 1}, "time": T0})
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith(("\t", "\x00"))],
+                         ids=repr)
+async def test_field_keys_round_trip(client: InfluxDBClient, name: str) -> None:
+    point = {"measurement": "m", "fields": {name: 1.5, "second" + name: "x"}, "time": T0}
+    if re.search(r'\\[ ,="]', name):
+        pytest.skip("pinned by test_field_key_with_backslash_before_a_special_character")
+    await assert_round_trip(client, point)
+
+
+@pytest.mark.parametrize(
+    "name", ["a b", "a,b", 'a"b', "a\\b", "\\x", "日本 😀", "a=b", "it's", "SELECT", "a\tb"],
+    ids=repr,
+)
+async def test_quote_ident_reaches_the_name(client: InfluxDBClient, name: str) -> None:
+    await client.write({"measurement": name, "tags": {name: "v"}, "fields": {"f": 1}, "time": 1})
+    answer = await client.query(f"SELECT * FROM {quote_ident(name)}")
+    assert answer["results"][0]["series"][0]["name"] == name
+    answer = await client.show_tag_values(name, measurement=name)
+    assert answer["results"][0]["series"][0]["values"] == [[name, "v"]]
+    await client.drop_measurement(name)
+    assert "series" not in (await client.show_measurements())["results"][0]
+
+
+# -- times ---------------------------------------------------------------------------------
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
+
+
+@pytest.mark.parametrize(
+    ("when", "ns"),
+    [
+        (dt.datetime(2009, 11, 10, 23), T0),  # naive: UTC
+        (dt.datetime(2009, 11, 10, 23, 0, 0, 123456), T0 + 123_456_000),
+        (dt.datetime(2009, 11, 10, 23, tzinfo=UTC), T0),
+        (dt.datetime(2009, 11, 11, 0, tzinfo=PARIS), T0),  # CET
+        (dt.datetime(2009, 7, 1, 2, tzinfo=PARIS), 1_246_406_400 * 10**9),  # CEST
+        (dt.datetime(2009, 3, 29, 3, 30, tzinfo=PARIS), 1_238_290_200 * 10**9),  # day of DST
+        (dt.datetime(2009, 11, 1, 1, 30, tzinfo=NEW_YORK), 1_257_053_400 * 10**9),
+        (dt.datetime(2009, 11, 1, 1, 30, fold=1, tzinfo=NEW_YORK), 1_257_057_000 * 10**9),
+        (dt.datetime(2009, 11, 11, 10, tzinfo=SYDNEY), T0),  # AEDT, +11:00
+        (dt.datetime(2009, 11, 11, 4, 45, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45))),
+         T0),
+        (dt.datetime(1969, 12, 31, 23, 59, 59, 999999), -1000),
+        (dt.datetime(1677, 9, 21, 0, 12, 43, 145225), -9_223_372_036_854_775_000),
+        (dt.datetime(2262, 4, 11, 23, 47, 16, 854775), 9_223_372_036_854_775_000),
+        (dt.date(2009, 11, 10), T0 - 23 * 3600 * 10**9),
+        ("2009-11-10T23:00:00.000000001Z", T0 + 1),
+        ("2009-11-11T00:00:00.000000001+01:00", T0 + 1),
+        (pd.Timestamp("2009-11-10 23:00:00.000000001"), T0 + 1),
+        (pd.Timestamp("2009-11-11 00:00:00.000000001", tz="Europe/Paris"), T0 + 1),
+        (pd.Timestamp("2009-07-01 02:00:00.999999999", tz="Europe/Paris"),
+         1_246_406_400 * 10**9 + 999_999_999),
+        (np.datetime64("2009-11-10T23:00:00.000000001"), T0 + 1),
+        (np.int64(T0 + 7), T0 + 7),
+        (-9_223_372_036_854_775_806, -9_223_372_036_854_775_806),
+        (9_223_372_036_854_775_806, 9_223_372_036_854_775_806),
+    ],
+    ids=repr,
+)
+async def test_times_round_trip(client: InfluxDBClient, when: Any, ns: int) -> None:
+    await client.write({"measurement": "t", "fields": {"f": 1}, "time": when})
+    got = await read_back(client, "t", ns)
+    assert got is not None, f"no point at {ns} for {when!r}"
+    assert got["time"] == ns
+
+
+async def test_rfc3339_answers_match_the_written_time(client: InfluxDBClient) -> None:
+    await client.write([{"measurement": "t", "fields": {"f": 1}, "time": t}
+                        for t in (T0, T0 + 1, T0 + 500_000_000, -1_500_000_000)])
+    answer = await client.query("SELECT f FROM t", epoch=None)
+    assert [row[0] for row in answer["results"][0]["series"][0]["values"]] == [
+        "1969-12-31T23:59:58.5Z", "2009-11-10T23:00:00Z", "2009-11-10T23:00:00.000000001Z",
+        "2009-11-10T23:00:00.5Z"]
+
+
+PRECISION_CASES = [
+    # precision, integer written, nanoseconds stored
+    (None, T0 + 1, T0 + 1),
+    ("ns", T0 + 1, T0 + 1),
+    ("n", T0 + 1, T0 + 1),
+    ("u", (T0 + 1000) // 1000, T0 + 1000),
+    ("us", (T0 + 2000) // 1000, T0 + 2000),
+    ("µ", (T0 + 3000) // 1000, T0 + 3000),
+    ("μ", (T0 + 4000) // 1000, T0 + 4000),
+    ("ms", (T0 + 10**6) // 10**6, T0 + 10**6),
+    ("s", T0 // 10**9 + 1, T0 + 10**9),
+    ("m", T0 // (60 * 10**9) + 1, T0 + 60 * 10**9),
+    ("h", T0 // (3600 * 10**9) + 1, T0 + 3600 * 10**9),
+]
+
+
+@pytest.mark.parametrize(("precision", "number", "ns"), PRECISION_CASES)
+async def test_integer_times_in_every_precision(client: InfluxDBClient, precision: str | None,
+                                                number: int, ns: int) -> None:
+    # InfluxDB reads a precision it does not know ('us', 'µ') as nanoseconds: only the
+    # canonical names may travel.
+    await client.write({"measurement": "p", "fields": {"f": 1}, "time": number},
+                       precision=precision)
+    got = await read_back(client, "p", ns)
+    assert got is not None, f"precision {precision!r} was not applied"
+    assert got["time"] == ns
+
+
+@pytest.mark.parametrize(("precision", "number", "ns"), PRECISION_CASES)
+async def test_datetimes_in_every_precision(client: InfluxDBClient, precision: str | None,
+                                            number: int, ns: int) -> None:
+    del number
+    when = pd.Timestamp(ns, unit="ns", tz="UTC").tz_convert("America/New_York")
+    await client.write([{"measurement": "p", "fields": {"f": 1}, "time": when},
+                        {"measurement": "p", "fields": {"f": 2}, "time": when.to_pydatetime()
+                         if ns % 1000 == 0 else when}], precision=precision)
+    answer = await client.query("SELECT f FROM p")
+    assert answer["results"][0]["series"][0]["values"] == [[ns, 2]]
+
+
+@pytest.mark.parametrize("precision", ["u", "us", "µ", "ms", "s", "m", "h"])
+async def test_datetime_finer_than_the_precision_sends_nothing(
+        client: InfluxDBClient, precision: str) -> None:
+    when = pd.Timestamp(T0 + 1, unit="ns")
+    with pytest.raises(LineProtocolError, match="not a whole number"):
+        await client.write([{"measurement": "p", "fields": {"f": 1}, "time": 1},
+                            {"measurement": "p", "fields": {"f": 1}, "time": when}],
+                           precision=precision)
+    assert "series" not in (await client.query("SELECT * FROM p"))["results"][0]
+
+
+def test_precision_in_blocking_mode(blocking: InfluxDBClient) -> None:
+    blocking.write({"measurement": "p", "fields": {"f": 1}, "time": 1_257_894_000_123_456},
+                   precision="µ")
+    answer = blocking.query("SELECT f FROM p")
+    assert answer["results"][0]["series"][0]["values"] == [[1_257_894_000_123_456_000, 1]]
+
+
+# -- query results -----------------------------------------------------------------------------
+
+
+async def test_json_shape_is_the_servers(client: InfluxDBClient, influxdb_server: InfluxDBServer,
+                                         database: str) -> None:
+    await client.write([
+        {"measurement": "m", "tags": {"h": "a"}, "fields": {"f": 0.5, "s": "x"}, "time": 1},
+        {"measurement": "m", "tags": {"h": "b"}, "fields": {"f": 1.5, "b": True}, "time": 2},
+        {"measurement": "n", "fields": {"i": 3}, "time": 3},
+    ])
+    query = ("SELECT * FROM m GROUP BY h; SELECT * FROM nothing; SELECT i FROM n; "
+             "SHOW MEASUREMENTS; SHOW TAG KEYS; SELECT count(f) FROM m")
+    ours = await client.query(query, epoch=None)
+    # Floats here are not whole numbers, which JSON would turn into integers.
+    assert ours == influxdb_server.query(query, db=database)
+
+
+async def test_chunks_are_stitched(client: InfluxDBClient, influxdb_server: InfluxDBServer,
+                                   database: str) -> None:
+    await client.write([{"measurement": "m", "tags": {"h": "ab"[i % 2]},
+                         "fields": {"f": i + 0.5}, "time": i} for i in range(25)])
+    query = "SELECT * FROM m GROUP BY h; SELECT f FROM m WHERE h = 'a'"
+    whole = await client.query(query, chunk_size=3, epoch=None)
+    assert whole == influxdb_server.query(query, db=database)
+    series = whole["results"][0]["series"]
+    assert [len(s["values"]) for s in series] == [13, 12]
+    assert len(whole["results"][1]["series"][0]["values"]) == 13
+    # Read as chunks, the same rows arrive in pieces of at most 3.
+    chunks = [chunk async for chunk in await client.query(query, chunked=True, chunk_size=3)]
+    assert len(chunks) > 5
+    sizes = [len(s["values"]) for c in chunks for r in c["results"] for s in r["series"]]
+    assert max(sizes) <= 3
+    assert sum(sizes) == 25 + 13
+
+
+# -- the property: refused before sending, or read back exactly ---------------------------
+
+HOSTILE = [*" ,=\"'\\\t\r\n#", "é", "日", "😀", "\u2028", "\x00", "a", "Z", "0"]
 raw_names = st.text(st.sampled_from(HOSTILE) | st.characters(codec="utf-8"), max_size=6)
 safe_names = raw_names.filter(
     lambda s: s != "" and "\n" not in s and not s.endswith("\\") and not s.startswith("#"))
 # Mostly names line protocol can carry, sometimes anything.
-names = st.integers(0, 9).flatmap(lambda n: raw_names if n == 0 else safe_names)
-tag_values = names | st.none()
+names = st.integers(0, 4).flatmap(lambda n: raw_names if n == 0 else safe_names)
 field_values = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(INT64_MIN - 2, INT64_MAX + 2),
-    st.sampled_from([INT64_MIN, INT64_MAX, 0, -1]),
+    st.sampled_from([INT64_MIN, INT64_MAX, INT64_MIN - 1, INT64_MAX + 1, 0, -1]),
     st.floats(),
-    st.sampled_from([5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, -0.0,
-                     0.0, 1.0, 2.2250738585072014e-308]),
+    st.sampled_from([5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308,
+                     -0.0, 0.0, 1.0, 2.2250738585072014e-308, math.nan, math.inf]),
     names,
 )
 
 
 @st.composite
-def points(draw: Any) -> dict[str, Any]:
-    tags = draw(st.dictionaries(names, tag_values, max_size=3))
+def points(draw: st.DrawFn) -> dict[str, Any]:
+    tags = draw(st.dictionaries(names, names | st.none(), max_size=3))
     fields = draw(st.dictionaries(names.filter(lambda k: k not in tags), field_values,
                                   min_size=1, max_size=3))
     return {"measurement": draw(names), "tags": tags, "fields": fields}
 
 
-def bad_name(text: str) -> bool:
+def _bad_name(text: str) -> bool:
     return text == "" or "\n" in text or text.endswith("\\")
 
 
-def refusal(point: dict[str, Any]) -> bool:
+def must_refuse(point: dict[str, Any]) -> bool:
     """Whether the spec says line protocol cannot carry ``point``."""
     name = point["measurement"]
-    if bad_name(name) or name.startswith("#"):
+    if _bad_name(name) or name.startswith("#"):
         return True
     for key, value in point["tags"].items():
-        if value in (None, ""):
+        if value is None or value == "":
             continue
-        if bad_name(key) or key == "time" or "\n" in value or value.endswith("\\"):
+        if _bad_name(key) or key == "time" or "\n" in value or value.endswith("\\"):
             return True
     kept = {k: v for k, v in point["fields"].items() if v is not None}
     if not kept:
         return True
     for key, value in kept.items():
-        if bad_name(key) or key == "time":
+        if _bad_name(key) or key == "time":
             return True
         if isinstance(value, float) and not math.isfinite(value):
             return True
@@ -75,86 +436,178 @@ def refusal(point: dict[str, Any]) -> bool:
 
 
 def known_disagreement(point: dict[str, Any]) -> str | None:
+    """Why influxd 1.6.7 would not store ``point`` as written, for the known cases.
+
+    Each case is pinned by an xfail test below. Refusing such a point is a fix.
+    """
     name = point["measurement"]
     if name[:1] in ("\t", "\x00"):
-        return "leading whitespace measurement"
+        return "measurement starting with a tab or NUL"
     if re.search(r'\\[ ,="]', name):
-        return "backslash before special in measurement"
+        return "backslash before a space, comma, equals sign or quote in a measurement"
     kept = [k for k, v in point["fields"].items() if v is not None]
     if kept and kept[0][:1] in ("\t", "\x00"):
-        return "leading whitespace field key"
+        return "first field key starting with a tab or NUL"
     if any(re.search(r'\\[ ,="]', k) for k in kept):
-        return "backslash before special in field key"
+        return "backslash before a space, comma, equals sign or quote in a field key"
     return None
 
 
-def same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return a == b
+class ShardPlanner:
+    """Give each example times in a shard where its field types cannot conflict.
+
+    influxd checks field types per shard (7 days on the default retention policy), and
+    a key must not be a tag in one point and a field in another of the same shard.
+    """
+
+    SHARD = 8 * 86_400 * 10**9
+    BASE = 1_000_000_000 * 10**9  # 2001-09-09
+
+    def __init__(self) -> None:
+        self.shard = 0
+        self.kinds: dict[tuple[str, str], Any] = {}
+        self.examples = itertools.count()
+
+    def times(self, batch: list[dict[str, Any]]) -> int:
+        wanted: dict[tuple[str, str], Any] = {}
+        for point in batch:
+            for key in point["tags"]:
+                wanted[point["measurement"], key] = "tag"
+            for key, value in point["fields"].items():
+                wanted[point["measurement"], key] = type(value)
+        if any(self.kinds.get(k, v) != v for k, v in wanted.items()):
+            self.shard += 1
+            self.kinds = {}
+        self.kinds.update(wanted)
+        return self.BASE + self.shard * self.SHARD + next(self.examples) * 10
 
 
-def test_hostile_points_round_trip_or_are_refused(influxdb_server: InfluxDBServer,
-                                                  database: str) -> None:
-    counter = itertools.count()
-    with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
-                        mode="blocking") as client:
+def test_hostile_points_round_trip_or_are_refused(blocking: InfluxDBClient) -> None:
+    planner = ShardPlanner()
 
-        @settings(max_examples=6000, deadline=None,
-                  suppress_health_check=[HealthCheck.too_slow])
-        @given(st.lists(points(), min_size=1, max_size=3, unique_by=lambda p: p["measurement"]),
-               st.integers(0, 86_400 * 10**9))
-        def check(batch: list[dict[str, Any]], offset: int) -> None:
-            start = BASE + (next(counter) % 5000) * 8 * 86_400 * 10**9 + offset
-            for i, p in enumerate(batch):
-                p["time"] = start + i
-            note(f'batch={batch!r}')
-            if any(known_disagreement(p) for p in batch if not refusal(p)):
-                return
-            expected_bad = [i for i, p in enumerate(batch) if refusal(p)]
-            try:
-                body = serialize(batch)
-            except LineProtocolError as exc:
-                STATS['refused'] += 1
-                assert expected_bad, f"refused without reason: {exc}"
-                assert exc.index == expected_bad[0]
-                with pytest.raises(LineProtocolError):
-                    client.write(batch)
-                answer = client.query("SELECT * FROM /.*/ WHERE time >= $a AND time < $b",
-                                      params={"a": start, "b": start + 10})
-                assert "series" not in answer["results"][0]
-                return
-            assert not expected_bad, f"accepted {batch[expected_bad[0]]!r}: {body!r}"
-            STATS['written'] += 1
-            note(f'body={body!r}')
-            client.write(batch)
-            for p in batch:
-                answer = client.query("SELECT * FROM $m WHERE time = $t GROUP BY *",
-                                      params={"m": {"identifier": p["measurement"]},
-                                              "t": p["time"]})
-                series = answer["results"][0].get("series", [])
-                if len(series) != 1:
-                    diag = client.query("SELECT * FROM /.*/ WHERE time = $t GROUP BY *", params={"t": p["time"]})
-                    diag2 = client.query("SHOW MEASUREMENTS")
-                    diag3 = client.query("SHOW SHARDS")
-                    note(f"diag={diag!r}")
-                    note(f"measurements={[m for (m,) in diag2['results'][0]['series'][0]['values'] if m and m in p['measurement']]!r}")
-                    note(f"shards={len(diag3['results'][0]['series'][0]['values'])}")
-                assert len(series) == 1, (body, answer)
-                (got,) = series
-                assert got["name"] == p["measurement"]
-                assert {k: v for k, v in got.get("tags", {}).items() if v} == {
-                    k: v for k, v in p["tags"].items() if v not in (None, "")}, body
-                (row,) = got["values"]
-                stored = dict(zip(got["columns"], row, strict=True))
-                assert stored.pop("time") == p["time"]
-                stored = {k: v for k, v in stored.items() if v is not None}
-                wanted = {k: v for k, v in p["fields"].items() if v is not None}
-                assert stored.keys() == wanted.keys(), (body, stored)
-                for key, value in wanted.items():
-                    assert same(stored[key], value), (body, key, stored[key], value)
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(points(), min_size=1, max_size=3, unique_by=lambda p: p["measurement"]))
+    def check(batch: list[dict[str, Any]]) -> None:
+        start = planner.times(batch)
+        for i, point in enumerate(batch):
+            point["time"] = start + i
+        note(f"batch = {batch!r}")
+        refuse = [i for i, p in enumerate(batch) if must_refuse(p)]
+        unsafe = [i for i, p in enumerate(batch) if not must_refuse(p) and known_disagreement(p)]
+        refused: LineProtocolError | None = None
+        try:
+            body = serialize(batch)
+        except LineProtocolError as exc:
+            refused = exc
+        if refused is not None:
+            first = min(refuse, default=len(batch))
+            index = refused.index
+            assert index == first or (index in unsafe and index is not None and index < first), (
+                f"refused point {index} without reason: {refused}")
+            with pytest.raises(LineProtocolError):
+                blocking.write(batch)
+            answer = blocking.query("SELECT * FROM /.*/ WHERE time >= $a AND time <= $b",
+                                    params={"a": start, "b": start + len(batch)})
+            assert "series" not in answer["results"][0], "something was sent"
+            return
+        note(f"body = {body!r}")
+        assert not refuse, f"accepted point {refuse[0]}, which line protocol cannot carry"
+        if unsafe:
+            return  # a known disagreement, pinned by an xfail test
+        blocking.write(batch)
+        for point in batch:
+            answer = blocking.query(READ_BACK, params={
+                "m": {"identifier": point["measurement"]}, "t": point["time"]})
+            got = decode_point(answer)
+            assert got is not None, f"point not found: {body!r}"
+            assert same(got, expected(point)), (body, got)
 
-        check()
-    print(STATS)
+    check()
+
+
+# -- known disagreements between the encoder and influxd 1.6.7 ------------------------------
+
+
+async def refused_or_round_trips(client: InfluxDBClient, point: dict[str, Any]) -> None:
+    try:
+        serialize(point)
+    except LineProtocolError:
+        return
+    await assert_round_trip(client, point)
+
+
+@pytest.mark.xfail(strict=True, reason="influxd strips leading tabs and NULs from a line: "
+                   "b'\\tcpu f=1i 1' is stored as measurement 'cpu'")
+@pytest.mark.parametrize("name", ["\tcpu", "\x00cpu", "\t\tcpu"], ids=repr)
+async def test_measurement_starting_with_whitespace(client: InfluxDBClient, name: str) -> None:
+    await refused_or_round_trips(client, {"measurement": name, "fields": {"f": 1}, "time": T0})
+
+
+@pytest.mark.xfail(strict=True, reason="b'\\t#cpu f=1i 1' is a comment to influxd: answered "
+                   "204 and silently dropped")
+async def test_measurement_starting_with_tab_and_hash(client: InfluxDBClient) -> None:
+    await refused_or_round_trips(client, {"measurement": "\t#cpu", "fields": {"f": 1},
+                                          "time": T0})
+
+
+@pytest.mark.xfail(strict=True, reason="influxd drops the backslash: 'a\\\\\"b' is sent as "
+                   "b'a\\\\\"b f=1i' and stored as 'a\"b'")
+async def test_measurement_with_backslash_before_a_quote(client: InfluxDBClient) -> None:
+    await refused_or_round_trips(client, {"measurement": 'a\\"b', "fields": {"f": 1},
+                                          "time": T0})
+
+
+@pytest.mark.parametrize("name", ["a\\ b", "a\\,b", "a\\=b"], ids=repr)
+async def test_measurement_with_backslash_before_space_comma_equals(
+        client: InfluxDBClient, name: str) -> None:
+    await refused_or_round_trips(client, {"measurement": name, "fields": {"f": 1},
+                                          "time": T0})
+
+
+@pytest.mark.xfail(strict=True, reason="influxd skips whitespace before the first field key: "
+                   "b'm \\tf=1i' is stored as field 'f', b'm \\x00=1i' as field ''")
+@pytest.mark.parametrize("key", ["\tf", "\x00f", "\t", "\x00"], ids=repr)
+async def test_first_field_key_starting_with_whitespace(client: InfluxDBClient, key: str) -> None:
+    await refused_or_round_trips(client, {"measurement": "m", "fields": {key: 1}, "time": T0})
+
+
+@pytest.mark.xfail(strict=True, reason="in field keys influxd reads '\\\\' as escaping the "
+                   "next byte: 'a\\\\ b' is sent as b'm a\\\\\\\\ b=1i' and refused with 400 "
+                   "'invalid field format' (after sending); 'a\\\\\"b' is stored as 'a\"b'")
+@pytest.mark.parametrize("key", ["a\\ b", "a\\,b", "a\\=b", 'a\\"b'], ids=repr)
+async def test_field_key_with_backslash_before_a_special_character(
+        client: InfluxDBClient, key: str) -> None:
+    await refused_or_round_trips(client, {"measurement": "m", "fields": {key: 1}, "time": T0})
+
+
+@pytest.mark.xfail(strict=True, reason="influxd's line splitter reads '\\\\ ' as an escaped "
+                   "backslash then a space, so in a tag with '\\\\ ', '\\\\=' and '\"' it "
+                   "opens a quote and swallows the following lines: the whole write fails")
+@pytest.mark.parametrize(
+    "tags", [{"k": '\\ \\="'}, {'k\\ \\="': "v"}, {"a": "\\ ", "b": '\\="'}], ids=repr)
+async def test_tag_that_opens_a_quote_for_the_line_splitter(
+        client: InfluxDBClient, tags: dict[str, str]) -> None:
+    batch = [{"measurement": "m", "tags": tags, "fields": {"f": 1}, "time": T0},
+             {"measurement": "m", "fields": {"f": 2}, "time": T0 + 1}]
+    try:
+        serialize(batch)
+    except LineProtocolError:
+        return
+    await client.write(batch)
+    for point in batch:
+        got = await read_back(client, "m", point["time"])
+        assert got is not None
+        assert same(got, expected(point))
+
+
+@pytest.mark.xfail(strict=True, reason="InfluxQL reads '\\r' as a newline and NUL as the end "
+                   "of the query, and quote_ident has no escape for them: the helpers answer "
+                   "400 'error parsing query' for such names")
+@pytest.mark.parametrize("name", ["m\r", "m\x00"], ids=repr)
+async def test_helpers_reach_names_with_carriage_return_or_nul(
+        client: InfluxDBClient, name: str) -> None:
+    await client.write({"measurement": name, "tags": {name: "v"}, "fields": {"f": 1}})
+    answer = await client.show_tag_values(name, measurement=name)
+    assert answer["results"][0]["series"][0]["values"] == [[name, "v"]]
+    await client.drop_measurement(name)
+    assert "series" not in (await client.show_measurements())["results"][0]

@@ -247,6 +247,21 @@ def test_enum_measurement_and_keys_use_the_name() -> None:
     assert serialize(data) == b'RED,c=GREEN f="RED"'
 
 
+class Unit(str, enum.Enum):
+    CELSIUS = "°C"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a str-based Enum is written by its value as a measurement or key, but by its "
+    "name as a tag value or field value",
+)
+def test_str_enum_is_written_by_name_everywhere() -> None:
+    data = {"measurement": Unit.CELSIUS, "tags": {Unit.CELSIUS: Unit.CELSIUS},
+            "fields": {Unit.CELSIUS: Unit.CELSIUS}}
+    assert serialize(data) == b'CELSIUS,CELSIUS=CELSIUS CELSIUS="CELSIUS"'
+
+
 def test_serialize_mixed_iterable() -> None:
     def generate() -> Any:
         yield {"measurement": "g", "fields": {"i": 1}}
@@ -371,6 +386,13 @@ def test_bad_measurement_is_refused(bad: str) -> None:
     assert error.value == bad
 
 
+@pytest.mark.parametrize("bad", ["a\\ b", "a\\,b", "a\\=b", "x\\\\ y"])
+def test_measurement_with_backslash_before_space_comma_equals_is_refused(bad: str) -> None:
+    # influxd 1.6 stores such names so that they cannot be queried back.
+    error = assert_refused(point(measurement=bad), repr(bad))
+    assert error.field == "measurement"
+
+
 def test_empty_measurement_is_refused() -> None:
     error = assert_refused({"measurement": "", "fields": {"f": 1}}, None)
     assert "measurement" in str(error)
@@ -410,6 +432,12 @@ def test_non_finite_float_is_refused(bad: Any) -> None:
     assert repr(bad) in str(error) or str(float(bad)) in str(error)
 
 
+@pytest.mark.parametrize("bad", [Decimal("1E+400"), Decimal("-2E+308")], ids=repr)
+def test_decimal_beyond_float64_is_refused(bad: Decimal) -> None:
+    error = assert_refused(point(fields={"f": bad}), repr(bad))
+    assert error.field == "f"
+
+
 @pytest.mark.parametrize(
     "bad", [INT64_MAX + 1, INT64_MIN - 1, 2**100, np.uint64(2**64 - 1)], ids=repr
 )
@@ -444,7 +472,8 @@ def test_unsupported_item_is_refused_with_its_index() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [2**70, "not a time", dt.time(1, 2), 1.5, True], ids=repr
+    "bad", [2**70, "not a time", dt.time(1, 2), 1.5, True, pd.NaT, np.datetime64("NaT")],
+    ids=repr,
 )
 def test_bad_time_is_refused(bad: Any) -> None:
     error = assert_refused(point(time=bad), None)
