@@ -543,6 +543,7 @@ class ChunkedResponse:
         self._output = output
         self._epoch = epoch
         self._documents: AsyncIterator[dict[str, Any]] | None = None
+        self._loop = asyncio.get_running_loop()
 
     async def documents(self) -> AsyncIterator[dict[str, Any]]:
         """The decoded result documents, normalised, as they arrive."""
@@ -594,11 +595,16 @@ class ChunkedResponse:
         await self.aclose()
 
     def __del__(self) -> None:
-        # Closing the transport is not I/O we wait for; it frees the connection of an
-        # iteration abandoned half-way.
+        # Frees the connection of an iteration abandoned half-way. Closing a transport is
+        # not I/O we wait for, but it must happen on the loop's own thread (in blocking
+        # mode the iterator is dropped on the caller's thread).
         response = getattr(self, "_response", None)
-        if response is not None and not response.closed:
+        if response is None or response.closed or self._loop.is_closed():
+            return
+        if asyncio._get_running_loop() is self._loop:
             response.close()
+        else:
+            self._loop.call_soon_threadsafe(response.close)
 
 
 def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:

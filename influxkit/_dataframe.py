@@ -2,9 +2,11 @@
 
 Encoding (:func:`iter_pandas_lines`) never loops over rows in Python: every column is
 turned into text with pyarrow compute kernels (the library pandas uses for its own
-string dtype), and each line is one element-wise join of those columns. The whole
-frame is checked before the first block is produced, so a bad cell is refused before
-anything is sent. The rules, beyond those of :mod:`influxkit._lineprotocol`:
+string dtype), and each line is one element-wise join of those columns, block by
+block (a few MB each, encoded on up to four threads since the kernels release the
+GIL). The whole frame is checked before the first block is produced, so a bad cell is
+refused before anything is sent. The rules, beyond those of
+:mod:`influxkit._lineprotocol`, whose escaping and checks are reused:
 
 - The index must be a :class:`~pandas.DatetimeIndex` (aioinflux's rule), tz-aware or
   naive (naive is UTC), of any resolution; times are converted to ``precision`` with
@@ -21,10 +23,13 @@ anything is sent. The rules, beyond those of :mod:`influxkit._lineprotocol`:
   -> integers, floats (with or without ints, or ``Decimal``) -> floats; any other mix
   is written as strings, each value's ``str()`` (an enum's name), aioinflux's rule.
 - Categorical columns are written as their categories' type.
+- Column names are checked even when the column has no value (``'time'``, empty,
+  newline, trailing backslash are refused); a name used twice is refused.
 - Tags: tag columns of any dtype (numbers and booleans as their ``str()``), plus
   ``extra_tags`` on every row. A tag column and an extra tag of the same name: the
-  column's value wins, and the extra tag fills the rows where the column is missing.
-  Tags are written sorted by key, the order the server keeps them in.
+  column's value wins, and the extra tag fills the rows where the column is missing
+  (``None``, ``NaN`` or ``""``). Tags are written sorted by key, the order the server
+  keeps them in.
 
 Decoding (:func:`frames_from_results`) builds aioinflux's shapes: one DataFrame, a
 dict of them keyed by series (``'cpu,host=a'``) or a list of such dicts, one per
@@ -83,10 +88,9 @@ _MIN_BLOCK_ROWS: Final = 2_000
 _MAX_BLOCK_ROWS: Final = 100_000
 
 
-
 def _cpu_count() -> int:
     affinity = getattr(os, "sched_getaffinity", None)  # the CPUs this process may use
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 # Threads encoding blocks of one large frame at once (1 turns them off).

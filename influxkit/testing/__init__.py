@@ -409,6 +409,9 @@ class InfluxDBServer:
         if sys.platform == "win32":
             raise InfluxDBServerError("pause() needs POSIX signals")
         proc.send_signal(signal.SIGSTOP)
+        # The signal is delivered asynchronously: a request sent right after kill()
+        # could still be answered. Wait until every thread of the process is stopped.
+        _wait_for_state(proc.pid, stopped=True)
         self._paused = True
 
     def resume(self) -> None:
@@ -421,6 +424,7 @@ class InfluxDBServer:
         if sys.platform == "win32":
             raise InfluxDBServerError("resume() needs POSIX signals")
         proc.send_signal(signal.SIGCONT)
+        _wait_for_state(proc.pid, stopped=False)
         self._paused = False
 
     def is_running(self) -> bool:
@@ -984,3 +988,27 @@ def _toml_value(value: ConfigValue) -> str:
         return repr(value)
     # A JSON string is a valid TOML basic string.
     return json.dumps(value)
+
+
+def _wait_for_state(pid: int, *, stopped: bool, timeout: float = 5.0) -> None:
+    """Wait until all threads of ``pid`` are stopped (state T), or none is (Linux)."""
+    task_dir = f"/proc/{pid}/task"
+    if not os.path.isdir(task_dir):  # not Linux: give the signal a moment
+        time.sleep(0.1)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for task in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{task}/stat") as stat:
+                    # The state follows the command name, which is in parentheses.
+                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue
+        if states and all((state in "Tt") == stopped for state in states):
+            return
+        time.sleep(0.005)
+    raise InfluxDBServerError(
+        f"influxd (pid {pid}) did not {'stop' if stopped else 'continue'} within {timeout} s"
+    )

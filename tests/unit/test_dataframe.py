@@ -504,6 +504,15 @@ def test_tags_are_sorted_with_extra_tags_and_the_column_wins() -> None:
         "m,app=z,host=h\\ 1,zone=z3"]
 
 
+def test_enum_column_names_are_written_by_name() -> None:
+    class Name(enum.Enum):
+        host = "h"
+        load = "l"
+
+    df = pd.DataFrame({Name.load: [0.5], Name.host: ["a"]}, index=INDEX3[:1])
+    assert encode(df, tag_columns=[Name.host], zone="z") == [f"m,host=a,zone=z load=0.5 {T0}"]
+
+
 def test_extra_tags_are_checked() -> None:
     with pytest.raises(LineProtocolError, match="newline"):
         encode(SEED_FRAME, bad="a\nb")
