@@ -339,6 +339,8 @@ def iter_serialize(
     This is :func:`serialize` in pieces, for sending large inputs in batches.
     """
     unit = normalize_precision(precision)
+    if isinstance(tag_columns, str):  # one column's name, not its letters
+        tag_columns = [tag_columns]
     columns = list(tag_columns) if tag_columns is not None else None
     if extra_tags:
         # Validate the shared tags once, before any point.
