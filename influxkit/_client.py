@@ -23,7 +23,7 @@ from ._errors import (
     InfluxDBTimeoutError,
     http_error,
 )
-from ._influxql import quote_ident
+from ._influxql import build_statement
 from ._lineprotocol import iter_serialize
 from ._loop import BlockingIterator, LoopThread
 from ._results import JSON, MSGPACK, ChunkDecoder, ResultBuilder, check_results
@@ -479,17 +479,22 @@ class InfluxDBClient:
 
     # -- InfluxQL helpers (aioinflux's names) ------------------------------------------------
 
+    def _run(self, template: str, **names: str | None) -> Any:
+        """Run a statement built by :func:`build_statement`."""
+        statement, params = build_statement(template, **names)
+        return self.query(statement, params=params or None)
+
     def create_database(self, db: str | None = None) -> Any:
         """``CREATE DATABASE`` (the client's database by default)."""
-        return self.query(f"CREATE DATABASE {quote_ident(self._database(db))}")
+        return self._run("CREATE DATABASE {db}", db=self._database(db))
 
     def drop_database(self, db: str | None = None) -> Any:
         """``DROP DATABASE`` (the client's database by default)."""
-        return self.query(f"DROP DATABASE {quote_ident(self._database(db))}")
+        return self._run("DROP DATABASE {db}", db=self._database(db))
 
     def drop_measurement(self, measurement: str) -> Any:
         """``DROP MEASUREMENT`` from the client's database."""
-        return self.query(f"DROP MEASUREMENT {quote_ident(measurement)}")
+        return self._run("DROP MEASUREMENT {m}", m=measurement)
 
     def show_databases(self) -> Any:
         """``SHOW DATABASES``."""
@@ -505,23 +510,23 @@ class InfluxDBClient:
 
     def show_series(self, measurement: str | None = None) -> Any:
         """``SHOW SERIES``, optionally of one measurement."""
-        return self.query("SHOW SERIES" + _from(measurement))
+        return self._run("SHOW SERIES[ FROM {m}]", m=measurement)
 
     def show_tag_keys(self, measurement: str | None = None) -> Any:
         """``SHOW TAG KEYS``, optionally of one measurement."""
-        return self.query("SHOW TAG KEYS" + _from(measurement))
+        return self._run("SHOW TAG KEYS[ FROM {m}]", m=measurement)
 
     def show_field_keys(self, measurement: str | None = None) -> Any:
         """``SHOW FIELD KEYS``, optionally of one measurement."""
-        return self.query("SHOW FIELD KEYS" + _from(measurement))
+        return self._run("SHOW FIELD KEYS[ FROM {m}]", m=measurement)
 
     def show_tag_values(self, key: str, measurement: str | None = None) -> Any:
         """``SHOW TAG VALUES WITH KEY = "key"``, optionally of one measurement."""
-        return self.query(f"SHOW TAG VALUES{_from(measurement)} WITH KEY = {quote_ident(key)}")
+        return self._run("SHOW TAG VALUES[ FROM {m}] WITH KEY = {key}", m=measurement, key=key)
 
     def show_retention_policies(self, db: str | None = None) -> Any:
         """``SHOW RETENTION POLICIES`` of a database (the client's by default)."""
-        return self.query(f"SHOW RETENTION POLICIES ON {quote_ident(self._database(db))}")
+        return self._run("SHOW RETENTION POLICIES ON {db}", db=self._database(db))
 
     def show_continuous_queries(self) -> Any:
         """``SHOW CONTINUOUS QUERIES``."""
@@ -571,10 +576,10 @@ class ChunkedResponse:
             self._documents = self.documents()
         try:
             document = await self._documents.__anext__()
+            check_results(document, self._query)
         except BaseException:
             self.release()
             raise
-        check_results(document, self._query)
         return _convert(document, self._output, self._epoch)
 
     def release(self) -> None:
@@ -627,10 +632,6 @@ def _request_bodies(blocks: list[bytes], limit: int) -> Iterator[bytes]:
         size += len(block) + 1
     if batch:
         yield b"\n".join(batch)
-
-
-def _from(measurement: str | None) -> str:
-    return f" FROM {quote_ident(measurement)}" if measurement else ""
 
 
 def _require(module: str, extra: str) -> None:

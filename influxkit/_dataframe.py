@@ -380,9 +380,14 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
     prefix = f",{key}="
     if len(distinct) and infer_dtype(distinct, skipna=False) == "string":
         text = _to_arrow_text(distinct.to_numpy(dtype=object), name)
-        for pattern, problem in (("\n", "contains a newline"), ("\\", "ends with a backslash")):
-            found = (pc.match_substring(text, pattern) if pattern == "\n"
-                     else pc.ends_with(text, pattern))
+        # The same refusals as _lineprotocol.escape_tag_value, over the distinct values.
+        checks = (
+            (pc.match_substring(text, "\n"), "contains a newline"),
+            (pc.ends_with(text, "\\"), "ends with a backslash"),
+            (pc.match_substring_regex(text, r'\\[, ="]'),
+             "has a backslash before a comma, space, equals sign or double quote"),
+        )
+        for found, problem in checks:
             if pc.any(found).as_py():
                 position = int(np.argmax(np.asarray(found)))
                 value = text[position].as_py()

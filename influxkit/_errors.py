@@ -138,6 +138,10 @@ class InfluxDBQueryError(InfluxDBError):
             what += f" ({_short(query, 200)})"
         super().__init__(f"{what}: {message}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_query_error,
+                (type(self), self.message, self.statement_id, self.statement, self.query))
+
 
 class InfluxDBHTTPError(InfluxDBError):
     """The server answered with an error status.
@@ -161,6 +165,13 @@ class InfluxDBHTTPError(InfluxDBError):
         self.retry_after = _retry_after(self.headers)
         request = f" ({method} {url})" if method else ""
         super().__init__(f"HTTP {status}{request}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (to cross process boundaries) even for the write flavours, which are
+        # made at run time and can't be found by name.
+        return (_restore_http_error,
+                (type(self).__name__, isinstance(self, InfluxDBWriteError), self.status,
+                 self.message, self.method, self.url, self.headers))
 
 
 class AuthenticationError(InfluxDBHTTPError):
@@ -263,3 +274,17 @@ def _short(text: str, limit: int) -> str:
 def _short_repr(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _restore_http_error(name: str, write: bool, status: int, message: str, method: str,
+                        url: str, headers: dict[str, str]) -> InfluxDBHTTPError:
+    cls = globals()[name]
+    if write:
+        cls = _write_flavour(cls)
+    error: InfluxDBHTTPError = cls(status, message, method=method, url=url, headers=headers)
+    return error
+
+
+def _restore_query_error(cls: type[InfluxDBQueryError], message: str, statement_id: int | None,
+                         statement: str | None, query: str | None) -> InfluxDBQueryError:
+    return cls(message, statement_id=statement_id, statement=statement, query=query)

@@ -5,9 +5,10 @@ streaming form). What line protocol cannot carry is refused with a
 :class:`LineProtocolError` naming the point and the value, before anything is sent:
 
 - a newline in a measurement, tag key, tag value or field key (it ends the line);
-- a trailing backslash in any of those (it would escape the separator after it), and
-  in a measurement, a backslash before a comma, space or equals sign (InfluxDB 1.x
-  stores such a name so that it can't be queried back);
+- a trailing backslash in any of those (it would escape the separator after it), or
+  a backslash before a comma, space, equals sign or double quote (InfluxDB 1.x reads
+  it differently in different places, so the text does not read back);
+- a name starting with a tab or NUL (the server strips them from some names);
 - an empty measurement, tag key or field key;
 - a measurement starting with ``#`` (the server reads the line as a comment and
   drops it without an error);
@@ -47,10 +48,12 @@ _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
 
 _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
-# InfluxDB 1.x unescapes measurement names inconsistently: in one with a backslash
-# before a comma, space or equals sign, the name it lists differs from the name its
-# series carry, and the points can't be queried back.
-_MEASUREMENT_UNSAFE: Final = re.compile(r"\\[, =]")
+# InfluxDB 1.x reads a backslash before a comma, space, equals sign or double quote as
+# an escape in some places and not in others (its line splitter, its measurement
+# index, field keys): text with one cannot be stored so that it reads back.
+_UNSAFE_BACKSLASH: Final = re.compile(r'\\[, ="]')
+# The server strips these from the start of a line and of its field set.
+_STRIPPED: Final = ("\t", "\x00")
 _KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 
 # Escaped names repeat endlessly in real data (the same measurements, keys and tag
@@ -61,27 +64,42 @@ _key_cache: dict[str, str] = {}
 _tag_value_cache: dict[str, str] = {}
 
 
-def _check_name(text: str, role: str) -> None:
-    if not text:
-        raise LineProtocolError(f"{role} is empty", field=role, value=text)
+def _check_text(text: str, role: str, field: str | None = None, value: Any = None) -> None:
+    """Refuse text (a name or a tag value) that line protocol cannot carry."""
+    field = role if field is None else field
+    value = text if value is None else value
     if "\n" in text:
         raise LineProtocolError(
             f"{role} {text!r} contains a newline, which line protocol cannot carry",
-            field=role, value=text,
+            field=field, value=value,
         )
-    if text[-1] == "\\":
-        raise LineProtocolError(
-            f"{role} {text!r} ends with a backslash, which line protocol cannot carry",
-            field=role, value=text,
-        )
+    if "\\" in text:
+        if text[-1] == "\\":
+            raise LineProtocolError(
+                f"{role} {text!r} ends with a backslash, which line protocol cannot carry",
+                field=field, value=value,
+            )
+        if _UNSAFE_BACKSLASH.search(text):
+            raise LineProtocolError(
+                f"{role} {text!r} has a backslash before a comma, space, equals sign or "
+                "double quote, which InfluxDB cannot store so that it reads back",
+                field=field, value=value,
+            )
+
+
+def _check_name(text: str, role: str) -> None:
+    if not text:
+        raise LineProtocolError(f"{role} is empty", field=role, value=text)
+    _check_text(text, role)
 
 
 def escape_measurement(name: Any) -> str:
     """Escape a measurement name, or refuse one line protocol cannot carry."""
-    try:
-        return _measurement_cache[name]
-    except (KeyError, TypeError):
-        pass
+    if type(name) is str:
+        try:
+            return _measurement_cache[name]
+        except KeyError:
+            pass
     text = _as_name(name, "measurement")
     _check_name(text, "measurement")
     if text[0] == "#":
@@ -89,25 +107,26 @@ def escape_measurement(name: Any) -> str:
             f"measurement {text!r} starts with '#': the server would read the line as a "
             "comment and drop it", field="measurement", value=text,
         )
-    if "\\" in text and _MEASUREMENT_UNSAFE.search(text):
+    if text[0] in _STRIPPED:
         raise LineProtocolError(
-            f"measurement {text!r} has a backslash before a comma, space or equals sign, "
-            "which InfluxDB cannot store so that it reads back", field="measurement",
-            value=text,
+            f"measurement {text!r} starts with {text[0]!r}, which the server strips",
+            field="measurement", value=text,
         )
     escaped = text.translate(_MEASUREMENT_ESCAPES)
-    if len(_measurement_cache) >= _CACHE_LIMIT:
-        _measurement_cache.clear()
-    _measurement_cache[text] = escaped
+    if type(name) is str:
+        if len(_measurement_cache) >= _CACHE_LIMIT:
+            _measurement_cache.clear()
+        _measurement_cache[text] = escaped
     return escaped
 
 
 def escape_key(key: Any, role: str = "field key") -> str:
     """Escape a tag key or field key, or refuse one line protocol cannot carry."""
-    try:
-        return _key_cache[key]
-    except (KeyError, TypeError):
-        pass
+    if type(key) is str:
+        try:
+            return _key_cache[key]
+        except KeyError:
+            pass
     text = _as_name(key, role)
     _check_name(text, role)
     if text == "time":
@@ -115,15 +134,23 @@ def escape_key(key: Any, role: str = "field key") -> str:
             f"{role} 'time' is reserved by InfluxDB, which drops such points",
             field=role, value=text,
         )
+    if text[0] in _STRIPPED:
+        # The server strips them from the first field key of a line only, but which key
+        # is first depends on the point: one rule for every name keeps it predictable.
+        raise LineProtocolError(
+            f"{role} {text!r} starts with {text[0]!r}, which the server strips",
+            field=role, value=text,
+        )
     escaped = text.translate(_KEY_ESCAPES)
-    if len(_key_cache) >= _CACHE_LIMIT:
-        _key_cache.clear()
-    _key_cache[text] = escaped
+    if type(key) is str:
+        if len(_key_cache) >= _CACHE_LIMIT:
+            _key_cache.clear()
+        _key_cache[text] = escaped
     return escaped
 
 
 def escape_tag_value(value: Any, key: str = "") -> str:
-    """Escape a tag value (``str`` of numbers and enums' names), or refuse it.
+    """Escape a tag value (numbers as ``str()`` writes them, enum members by name).
 
     Returns ``""`` for ``None`` and the empty string: the tag is left out.
     """
@@ -149,16 +176,7 @@ def escape_tag_value(value: Any, key: str = "") -> str:
         )
     if not text:
         return ""
-    if "\n" in text:
-        raise LineProtocolError(
-            f"tag {key!r} value {text!r} contains a newline, which line protocol cannot carry",
-            field=key, value=value,
-        )
-    if text[-1] == "\\":
-        raise LineProtocolError(
-            f"tag {key!r} value {text!r} ends with a backslash, which line protocol "
-            "cannot carry", field=key, value=value,
-        )
+    _check_text(text, f"tag {key!r} value", key, value)
     escaped = text.translate(_KEY_ESCAPES)
     if type(value) is str:
         if len(_tag_value_cache) >= _CACHE_LIMIT:
@@ -168,10 +186,11 @@ def escape_tag_value(value: Any, key: str = "") -> str:
 
 
 def _as_name(name: Any, role: str) -> str:
-    if isinstance(name, str):
-        return name
+    # Enum members are written by name everywhere, str-based ones included.
     if isinstance(name, enum.Enum):
         return name.name
+    if isinstance(name, str):
+        return str(name)
     raise LineProtocolError(
         f"{role} must be a string, not {type(name).__name__}: {name!r}", field=role, value=name
     )
@@ -365,8 +384,8 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
     if isinstance(data, str):
         if extra_tags:
             _refuse_tags_for_raw(counter[0], data)
+        raw = _utf8([data.strip("\n")], counter[0])
         counter[0] += 1
-        raw = data.strip("\n").encode()
         if raw:
             yield raw
         return
@@ -375,8 +394,8 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
             line = _encode_mapping(data, measurement, extra_tags, precision)
         except LineProtocolError as exc:
             raise exc.locate(counter[0], data) from None
+        yield _utf8([line], counter[0])
         counter[0] += 1
-        yield line.encode()
         return
     if _is_pandas_frame(data):
         if measurement is None:
@@ -390,9 +409,10 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
     encoder = getattr(type(data), "__influxkit_encoder__", None)
     if encoder is not None:
         try:
-            yield encoder(data, precision, tag_fragment(extra_tags)).encode()
+            line = encoder(data, precision, tag_fragment(extra_tags))
         except LineProtocolError as exc:
             raise exc.locate(counter[0], data) from None
+        yield _utf8([line], counter[0])
         counter[0] += 1
         return
     to_lineprotocol = getattr(data, "to_lineprotocol", None)
@@ -439,17 +459,34 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                     counter[0] += 1
                 else:
                     if lines:
-                        yield "\n".join(lines).encode()
+                        yield _utf8(lines, counter[0] - len(lines))
                         lines = []
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
                                            counter)
         except LineProtocolError as exc:
             raise exc.locate(counter[0], item) from None
         if len(lines) >= _LINES_PER_BLOCK:
-            yield "\n".join(lines).encode()
+            yield _utf8(lines, counter[0] - len(lines))
             lines = []
     if lines:
-        yield "\n".join(lines).encode()
+        yield _utf8(lines, counter[0] - len(lines))
+
+
+def _utf8(lines: list[str], first_index: int) -> bytes:
+    """Encode lines as UTF-8, naming the point of any text that isn't valid Unicode."""
+    try:
+        return "\n".join(lines).encode()
+    except UnicodeEncodeError:
+        for offset, line in enumerate(lines):
+            try:
+                line.encode()
+            except UnicodeEncodeError as exc:
+                bad = line[exc.start:exc.end]
+                raise LineProtocolError(
+                    f"text {bad!r} in line {line!r} is not valid Unicode (a lone surrogate) "
+                    "and cannot be sent as UTF-8", index=first_index + offset, value=bad,
+                ) from None
+        raise
 
 
 def _refuse_tags_for_raw(index: int, data: Any) -> None:

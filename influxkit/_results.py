@@ -168,7 +168,12 @@ class ResultBuilder:
         """The whole answer, in the JSON shape."""
         if self.error is not None and not self._statements:
             return {"error": self.error}
-        return {"results": [self._statements[i] for i in sorted(self._statements)]}
+        document: dict[str, Any] = {
+            "results": [self._statements[i] for i in sorted(self._statements)]
+        }
+        if self.error is not None:
+            document["error"] = self.error
+        return document
 
 
 def _tags_key(tags: Any) -> Any:
@@ -181,7 +186,7 @@ def check_results(document: dict[str, Any], query: str) -> None:
     Raises:
         InfluxDBQueryError: for the first statement that failed, naming it.
     """
-    if "error" in document and "results" not in document:
+    if "error" in document:
         raise InfluxDBQueryError(str(document["error"]), query=query)
     statements: list[str] | None = None
     for result in document.get("results", ()):

@@ -95,6 +95,8 @@ def parse_time_string(text: str) -> int:
     if fraction:
         ns += int(fraction.ljust(9, "0"))
     if sign:
+        if int(off_h) > 23 or int(off_m) > 59:
+            raise ValueError(f"invalid time {text!r}: offset {sign}{off_h}:{off_m} is impossible")
         offset = (int(off_h) * 60 + int(off_m)) * 60_000_000_000
         ns += -offset if sign == "+" else offset
     return ns
@@ -126,6 +128,31 @@ def _datetime_ns(moment: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+_NUMPY_UNIT_NS: Final = {
+    "W": 7 * 86_400_000_000_000, "D": 86_400_000_000_000, "h": 3_600_000_000_000,
+    "m": 60_000_000_000, "s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1,
+}
+
+
+def _datetime64_ns(value: Any) -> int:
+    # Converting with astype("datetime64[ns]") wraps around silently outside 1678-2262;
+    # integer arithmetic on the value's own unit doesn't.
+    import numpy as np
+
+    if np.isnat(value):
+        raise ValueError("time is NaT, not a time")
+    unit, count = np.datetime_data(value.dtype)
+    if unit in ("Y", "M"):
+        value, unit, count = value.astype("datetime64[D]"), "D", 1
+    if unit in _NUMPY_UNIT_NS:
+        return int(value.astype(np.int64)) * count * _NUMPY_UNIT_NS[unit]
+    finer = {"ps": 1_000, "fs": 1_000_000, "as": 1_000_000_000}[unit]
+    whole, rest = divmod(int(value.astype(np.int64)) * count, finer)
+    if rest:
+        raise ValueError(f"time {value!r} is finer than a nanosecond")
+    return whole
+
+
 def to_ns(value: Any) -> int:
     """Convert a datetime, date, time string or numpy/pandas time to integer nanoseconds.
 
@@ -149,11 +176,7 @@ def to_ns(value: Any) -> int:
     if isinstance(value, str):
         return parse_time_string(value)
     if type(value).__name__ == "datetime64":
-        import numpy as np
-
-        if np.isnat(value):
-            raise ValueError("time is NaT")
-        return int(value.astype("datetime64[ns]").astype(np.int64))
+        return _datetime64_ns(value)
     raise ValueError(f"unsupported time value {value!r} of type {type(value).__name__}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator
 from typing import Any
@@ -87,8 +88,9 @@ async def test_failed_statement_while_iterating_chunks(client: InfluxDBClient) -
     seen = []
 
     async def consume() -> None:
-        async for chunk in chunks:
-            seen.append(chunk)
+        async with chunks:
+            async for chunk in chunks:
+                seen.append(chunk)
 
     with pytest.raises(InfluxDBQueryError, match="unsupported mean iterator type") as info:
         await consume()
@@ -236,3 +238,43 @@ async def test_unknown_precision_sends_nothing(client: InfluxDBClient,
     with pytest.raises(ValueError, match="unknown precision"):
         await client.write({"measurement": "m", "fields": {"f": 1}}, precision="sec")
     assert rows(influxdb_server, database, "SELECT * FROM /.*/") == []
+
+
+# -- the connection of a failed chunked query ------------------------------------------------
+
+
+class _StalledContent:
+    """A body whose first piece arrived and whose rest has not (yet)."""
+
+    def __init__(self, first: bytes) -> None:
+        self.first = first
+        self.total_bytes = len(first)
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        yield self.first
+        await asyncio.Event().wait()
+
+
+class _StalledResponse:
+    def __init__(self, first: bytes) -> None:
+        self.headers = {"Content-Type": "application/json"}
+        self.content = _StalledContent(first)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_failed_statement_while_iterating_releases_the_connection() -> None:
+    from influxkit._client import ChunkedResponse
+
+    response = _StalledResponse(b'{"results":[{"statement_id":0,"error":"boom"}]}\n')
+    chunks = ChunkedResponse(response, "SELECT 1", "json", "ns")  # type: ignore[arg-type]
+
+    async def consume() -> None:
+        async for _ in chunks:
+            pass
+
+    with pytest.raises(InfluxDBQueryError, match="boom"):
+        await asyncio.wait_for(consume(), 5)
+    assert response.closed

@@ -242,11 +242,6 @@ def test_retry_after_http_date() -> None:
     assert 110 <= error.retry_after <= 121
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HTTP errors cannot be pickled (required keyword state; the write flavours "
-    "are classes that cannot be found by name), so they cannot cross process boundaries",
-)
 @pytest.mark.parametrize(
     "error",
     [http_error(400, "bad"), http_error(401, "no", write=True), http_error(400, PARTIAL,

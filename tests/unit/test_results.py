@@ -342,11 +342,6 @@ def test_empty_answer() -> None:
     assert build([]) == {"results": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an answer-level {'error': ...} that arrives after some results is dropped "
-    "silently: result() returns the partial results and check_results raises nothing",
-)
 def test_whole_answer_error_after_results_is_kept() -> None:
     result = build([
         {"results": [{"statement_id": 0, "series": [{"name": "a", "values": [[1]]}],

@@ -293,11 +293,6 @@ def test_range_edges_are_accepted() -> None:
     assert time_to_int(MAX_NS // 3_600_000_000_000, "h") == 2_562_047
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="numpy datetime64 outside the nanosecond range wraps around silently "
-    "(2500-01-01 is written as 1915-06-14) instead of being refused",
-)
 @pytest.mark.parametrize(
     "value",
     [np.datetime64("2500-01-01", "s"), np.datetime64("1500-01-01", "s"),
@@ -314,11 +309,6 @@ def test_bool_is_not_a_time() -> None:
         time_to_int(True, "s")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an offset with minutes >= 60 or hours >= 24 is accepted and shifts the time "
-    "instead of being refused",
-)
 @pytest.mark.parametrize("bad", ["2009-11-10T23:00:00+05:99", "2009-11-10T23:00:00+99:00"])
 def test_impossible_offsets_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="time"):
