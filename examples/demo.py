@@ -52,7 +52,7 @@ def make_readings() -> pd.DataFrame:
     index = pd.date_range(START, periods=SECONDS, freq="s")
     hours = np.arange(SECONDS) / 3600
     frames = []
-    for number, (sensor, room) in enumerate(zip(SENSORS, ROOMS)):
+    for number, (sensor, room) in enumerate(zip(SENSORS, ROOMS, strict=True)):
         base = 18 + number * 0.4 + 4 * np.sin((hours - 9) / 24 * 2 * np.pi)
         frames.append(pd.DataFrame({
             "sensor": sensor,
@@ -68,7 +68,7 @@ def make_readings() -> pd.DataFrame:
 def as_objects(frame: pd.DataFrame) -> Iterator[Reading]:
     columns = [frame.index.as_unit("ns").asi8.tolist()]
     columns += [frame[name].tolist() for name in Reading._fields[1:]]
-    for values in zip(*columns):
+    for values in zip(*columns, strict=True):
         yield Reading(*values)
 
 

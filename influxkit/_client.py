@@ -661,7 +661,7 @@ def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
             import msgpack
 
             decoded = msgpack.unpackb(body, raw=False)
-        except Exception:  # noqa: BLE001 - any undecodable body is reported as text
+        except Exception:
             decoded = None
     if isinstance(decoded, dict):
         message = decoded.get("error") or decoded.get("message")

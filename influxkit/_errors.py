@@ -233,7 +233,8 @@ def _write_flavour(cls: type[InfluxDBHTTPError]) -> type[InfluxDBHTTPError]:
     return flavour
 
 
-def http_error(status: int, message: str, *, write: bool = False, **kwargs: Any) -> InfluxDBHTTPError:
+def http_error(status: int, message: str, *, write: bool = False,
+               **kwargs: Any) -> InfluxDBHTTPError:
     """Build the error for an HTTP answer with an error status."""
     if write and (status == 422 or "partial write" in message):
         return PartialWriteError(status, message, **kwargs)

@@ -165,9 +165,7 @@ def escape_tag_value(value: Any, key: str = "") -> str:
         return ""
     if isinstance(value, enum.Enum):
         text = value.name
-    elif isinstance(value, str):
-        text = str(value)
-    elif isinstance(value, (int, float, Decimal)) or type(value).__module__ == "numpy":
+    elif isinstance(value, (str, int, float, Decimal)) or type(value).__module__ == "numpy":
         text = str(value)
     else:
         raise LineProtocolError(

@@ -45,7 +45,7 @@ def blocking(influxdb_server: InfluxDBServer, database: str) -> Any:
 
 
 def values(result: dict[str, Any]) -> list[list[Any]]:
-    return [row for row in iterpoints(result)]
+    return list(iterpoints(result))
 
 
 # -- configuration ---------------------------------------------------------------------
@@ -429,7 +429,7 @@ async def test_token_is_sent_as_authorization_token(influxdb_auth_server: Influx
 async def test_tls_is_verified_by_default(influxdb_tls_server: InfluxDBServer) -> None:
     server = influxdb_tls_server
     async with InfluxDBClient(host="localhost", port=server.port, ssl=True) as client:
-        with pytest.raises(InfluxDBConnectionError, match="[Cc]ertificate"):
+        with pytest.raises(InfluxDBConnectionError, match=r"[Cc]ertificate"):
             await client.ping()
     context = ssl.create_default_context(cafile=server.ca_file)
     async with InfluxDBClient(host="localhost", port=server.port, ssl=context) as client:

@@ -506,7 +506,7 @@ def test_hostile_points_round_trip_or_are_refused(blocking: InfluxDBClient) -> N
     check()
 
 
-# -- where influxd 1.6.7 reads back something else: influxkit refuses these ------------------------------
+# -- where influxd 1.6.7 reads back something else: influxkit refuses these ----------
 
 
 async def refused_or_round_trips(client: InfluxDBClient, point: dict[str, Any]) -> None:

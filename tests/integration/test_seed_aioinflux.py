@@ -57,7 +57,7 @@ def defaults(influxdb_server: InfluxDBServer, database: str,
     init = influxkit.InfluxDBClient.__init__
     assert init.__defaults__ is not None
     names = init.__code__.co_varnames[1:init.__code__.co_argcount]
-    values = dict(zip(names[-len(init.__defaults__):], init.__defaults__))
+    values = dict(zip(names[-len(init.__defaults__):], init.__defaults__, strict=True))
     values.update(host=influxdb_server.host, port=influxdb_server.port, db=database)
     monkeypatch.setattr(init, "__defaults__", tuple(values.values()))
     return database
@@ -414,7 +414,8 @@ def test_chunked_dataframes_concatenate(defaults: str) -> None:
     assert namespace["df"]["v"].tolist() == list(range(30))
 
 
-def test_caching_query_results(defaults: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_caching_query_results(defaults: str, tmp_path: Any,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
     # The documentation's caching recipe. It uses ``Tuple`` without importing it;
     # the import is added here.
     monkeypatch.chdir(tmp_path)
