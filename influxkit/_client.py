@@ -24,7 +24,7 @@ from ._errors import (
     http_error,
 )
 from ._influxql import build_statement
-from ._lineprotocol import iter_serialize
+from ._lineprotocol import frame_kind, iter_serialize
 from ._loop import BlockingIterator, LoopThread
 from ._results import JSON, MSGPACK, ChunkDecoder, ResultBuilder, check_results
 from ._results import msgpack_available as _msgpack_available
@@ -40,7 +40,7 @@ logger = logging.getLogger("influxkit")
 F = TypeVar("F", bound=Callable[..., Any])
 
 MODES: Final = ("async", "blocking")
-OUTPUTS: Final = ("json", "dataframe")
+OUTPUTS: Final = ("json", "dataframe", "polars")
 
 # Without a total limit a long chunked query may stream for as long as it needs; a
 # silent server is still detected by the read timeout.
@@ -175,7 +175,7 @@ class InfluxDBClient:
 
     @property
     def output(self) -> str:
-        """The format of query results: ``'json'`` or ``'dataframe'``."""
+        """The format of query results: ``'json'``, ``'dataframe'`` (pandas) or ``'polars'``."""
         return self._output
 
     @output.setter
@@ -184,6 +184,8 @@ class InfluxDBClient:
             raise ValueError(f"invalid output {output!r}: use one of {', '.join(OUTPUTS)}")
         if output == "dataframe":
             _require("pandas", "pandas")
+        elif output == "polars":
+            _require("polars", "polars")
         self._output = output
 
     @property
@@ -356,6 +358,9 @@ class InfluxDBClient:
         precision: str | None = None,
         rp: str | None = None,
         tag_columns: Iterable[str] | None = None,
+        *,
+        batch_size: int | None = None,
+        concurrency: int = 1,
         **extra_tags: Any,
     ) -> bool:
         """Write points.
@@ -372,7 +377,17 @@ class InfluxDBClient:
                 converted to it exactly.
             rp: retention policy; the database's default if not given.
             tag_columns: DataFrame columns to write as tags.
-            **extra_tags: tags added to every point.
+            batch_size: points per request. By default requests are about 8 MB
+                (:attr:`max_request_bytes`; InfluxDB 1.x refuses bodies over 25 MB).
+            concurrency: requests in flight at once. More than one is faster for bulk
+                loads, but batches may then land out of order: if the input holds the
+                same point (series and time) twice, the later one may not win.
+            **extra_tags: tags added to every point (``batch_size`` and
+                ``concurrency`` can't be tag names here).
+
+        Encoding runs in a worker thread while earlier batches are sent. A DataFrame is
+        checked whole and then encoded batch by batch, so memory stays bounded however
+        large it is; other inputs are encoded whole before the first request.
 
         Returns:
             ``True``; nothing is sent for an input with no points.
@@ -386,17 +401,58 @@ class InfluxDBClient:
         """
         database = self._database(db)
         unit = normalize_precision(precision)
-        # Everything is encoded (and so validated) before the first byte is sent.
-        blocks = list(iter_serialize(data, measurement, tag_columns, unit, **extra_tags))
-        if not blocks:
-            logger.debug("write: no points to send")
-            return True
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        blocks: Iterable[bytes] = iter_serialize(data, measurement, tag_columns, unit,
+                                                 block_lines=batch_size, **extra_tags)
+        if frame_kind(data) is None:
+            # Nothing is sent before everything is encoded, and so checked. (DataFrame
+            # encoders check the whole frame before their first block.)
+            blocks = await asyncio.to_thread(list, blocks)
         params = {"db": database, "precision": unit}
         if rp:
             params["rp"] = rp
-        for body in _request_bodies(blocks, self.max_request_bytes):
-            await self._post_lines(body, params)
+        bodies = _request_bodies(blocks, self.max_request_bytes, batch_size)
+        await self._post_all(bodies, params, concurrency)
         return True
+
+    async def _post_all(self, bodies: Iterator[bytes], params: Mapping[str, str],
+                        concurrency: int) -> None:
+        """Post request bodies, ``concurrency`` at a time, while the next are encoded.
+
+        The bodies are made by an iterator that encodes as it goes: it runs in a worker
+        thread, at most ``concurrency`` bodies ahead of the requests.
+        """
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=concurrency)
+        sent = 0
+
+        async def produce() -> None:
+            while (body := await asyncio.to_thread(next, bodies, None)) is not None:
+                await queue.put(body)
+            for _ in range(concurrency):
+                await queue.put(None)
+
+        async def post() -> None:
+            nonlocal sent
+            while (body := await queue.get()) is not None:
+                await self._post_lines(body, params)
+                sent += 1
+
+        tasks = [asyncio.ensure_future(produce())]
+        tasks += [asyncio.ensure_future(post()) for _ in range(concurrency)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if sent:
+                logger.warning("write failed after %d request(s) of it had been stored", sent)
+            raise
+        if not sent:
+            logger.debug("write: no points to send")
 
     async def _post_lines(self, body: bytes, params: Mapping[str, str]) -> None:
         headers = {"Content-Type": "text/plain; charset=utf-8"}
@@ -447,7 +503,7 @@ class InfluxDBClient:
         if database:
             form["db"] = database
         if epoch is not None:
-            form["epoch"] = normalize_precision(epoch)
+            epoch = form["epoch"] = normalize_precision(epoch)
         if chunk_size is not None:
             form["chunk_size"] = str(int(chunk_size))
         if params:
@@ -615,21 +671,27 @@ class ChunkedResponse:
 def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
     if output == "json":
         return document
-    from ._dataframe import frames_from_results
-
+    if output == "polars":
+        from ._polars import frames_from_results
+    else:
+        from ._dataframe import frames_from_results
     return frames_from_results(document.get("results", []), epoch)
 
 
-def _request_bodies(blocks: list[bytes], limit: int) -> Iterator[bytes]:
-    """Join encoded blocks into request bodies of about ``limit`` bytes at most."""
+def _request_bodies(blocks: Iterable[bytes], limit: int,
+                    lines: int | None = None) -> Iterator[bytes]:
+    """Join encoded blocks into request bodies of at most ``limit`` bytes and ``lines``
+    lines (a single block larger than that is sent alone)."""
     batch: list[bytes] = []
-    size = 0
+    size = count = 0
     for block in blocks:
-        if batch and size + len(block) > limit:
+        block_lines = block.count(b"\n") + 1 if lines else 0
+        if batch and (size + len(block) > limit or (lines and count + block_lines > lines)):
             yield b"\n".join(batch)
-            batch, size = [], 0
+            batch, size, count = [], 0, 0
         batch.append(block)
         size += len(block) + 1
+        count += block_lines
     if batch:
         yield b"\n".join(batch)
 

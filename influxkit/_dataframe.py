@@ -62,6 +62,7 @@ from pandas.api.types import (
 
 from ._errors import LineProtocolError
 from ._lineprotocol import escape_key, escape_measurement, escape_tag_value
+from ._results import series_key, shape_frames
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
 try:
@@ -457,6 +458,7 @@ def iter_pandas_lines(
     extra_tags: Mapping[str, Any],
     *,
     drop_empty_rows: bool = False,
+    block_rows: int | None = None,
 ) -> Iterator[bytes]:
     """Encode a DataFrame as blocks of line protocol, one line per row, in row order.
 
@@ -473,6 +475,7 @@ def iter_pandas_lines(
             where it has a value.
         drop_empty_rows: leave out rows whose fields are all missing, instead of
             refusing them.
+        block_rows: rows per block; by default, about 4 MB of text.
 
     Raises:
         LineProtocolError: for a frame line protocol cannot carry, naming the column,
@@ -483,12 +486,12 @@ def iter_pandas_lines(
             "writing DataFrames needs pyarrow: pip install 'influxkit[pandas]'"
         )
     yield from _encode_frame(df, measurement, tag_columns, normalize_precision(precision),
-                             extra_tags, drop_empty_rows)
+                             extra_tags, drop_empty_rows, block_rows)
 
 
 def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str] | None,
                   precision: str, extra_tags: Mapping[str, Any],
-                  drop_empty_rows: bool) -> Iterator[bytes]:
+                  drop_empty_rows: bool, block_rows: int | None = None) -> Iterator[bytes]:
     head = escape_measurement(measurement)
     index = df.index
     if not isinstance(index, pd.DatetimeIndex):
@@ -537,7 +540,7 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     if empty is not None:
         if drop_empty_rows:
             yield from _encode_frame(df[~empty], measurement, tag_columns, precision,
-                                     extra_tags, drop_empty_rows)
+                                     extra_tags, drop_empty_rows, block_rows)
             return
         position = int(np.argmax(empty))
         raise rows.error(
@@ -549,7 +552,7 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     width = 22 + (len(prefix) if isinstance(prefix, str) else 16 + prefix[0].nbytes // len(
         prefix[0]))
     width += sum(field.width(len(df)) for field in fields)
-    block = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
+    block = block_rows or max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
     spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
     if _THREADS < 2 or len(spans) < 3:
         for start, stop in spans:
@@ -693,12 +696,6 @@ def _merge(parts: list[Any]) -> list[Any]:
 
 # Decoding ------------------------------------------------------------------------------
 
-def series_key(series: Mapping[str, Any]) -> str:
-    """The key of a series in aioinflux's dicts: ``'name'`` plus ``',tag=value'`` each."""
-    tags = series.get("tags") or {}
-    return ",".join(filter(None, [series.get("name"), *[f"{k}={v}" for k, v in tags.items()]]))
-
-
 def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None = None,
                         ) -> QueryFrames:
     """Build aioinflux's DataFrame shapes from a query's ``results``.
@@ -713,19 +710,8 @@ def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None 
         series: a dict of DataFrames keyed by :func:`series_key`. Several statements:
         a list of such dicts.
     """
-    statements: list[dict[str, pd.DataFrame]] = []
-    for statement in results:
-        frames: dict[str, pd.DataFrame] = {}
-        for series in statement.get("series") or ():
-            key = series_key(series)
-            frame = frame_from_series(series, epoch)
-            # A series split in pieces (chunked responses) is put back together.
-            frames[key] = pd.concat([frames[key], frame]) if key in frames else frame
-        statements.append(frames)
-    if len(statements) == 1:
-        only = statements[0]
-        return next(iter(only.values())) if len(only) == 1 else only
-    return statements
+    return shape_frames(results, lambda series: frame_from_series(series, epoch),
+                        lambda first, second: pd.concat([first, second]))
 
 
 def frame_from_series(series: Mapping[str, Any], epoch: str | None = None) -> pd.DataFrame:

@@ -338,10 +338,16 @@ def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapp
     return line
 
 
-def _is_pandas_frame(data: Any) -> bool:
-    # A DataFrame can only exist if pandas was imported: no need to import it here.
+def frame_kind(data: Any) -> str | None:
+    """``"pandas"`` or ``"polars"`` for a DataFrame, else None; imports neither library
+    (a DataFrame can only exist if its library was imported)."""
     pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(data, pandas.DataFrame)
+    if pandas is not None and isinstance(data, pandas.DataFrame):
+        return "pandas"
+    polars = sys.modules.get("polars")
+    if polars is not None and isinstance(data, (polars.DataFrame, polars.LazyFrame)):
+        return "polars"
+    return None
 
 
 def iter_serialize(
@@ -349,11 +355,16 @@ def iter_serialize(
     measurement: str | None = None,
     tag_columns: Iterable[str] | None = None,
     precision: str | None = None,
+    *,
+    block_lines: int | None = None,
     **extra_tags: Any,
 ) -> Iterator[bytes]:
     """Encode ``data`` as blocks of line protocol (each one or more lines, no final newline).
 
-    This is :func:`serialize` in pieces, for sending large inputs in batches.
+    This is :func:`serialize` in pieces, for sending large inputs in batches: encoded
+    points come in blocks of at most ``block_lines`` lines (line protocol given as
+    ``str`` or ``bytes`` is passed on as it is). DataFrames are checked whole before
+    their first block.
     """
     unit = normalize_precision(precision)
     if isinstance(tag_columns, str):  # one column's name, not its letters
@@ -363,14 +374,15 @@ def iter_serialize(
         # Validate the shared tags once, before any point.
         tag_fragment(extra_tags)
     counter = [0]
-    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter)
+    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, block_lines)
 
 
 _LINES_PER_BLOCK: Final = 5_000
 
 
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
-                extra_tags: Mapping[str, Any], counter: list[int]) -> Iterator[bytes]:
+                extra_tags: Mapping[str, Any], counter: list[int],
+                block_lines: int | None) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data).strip(b"\n")
         if extra_tags:
@@ -395,13 +407,21 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         yield _utf8([line], counter[0])
         counter[0] += 1
         return
-    if _is_pandas_frame(data):
+    kind = frame_kind(data)
+    if kind is not None:
         if measurement is None:
             raise LineProtocolError("writing a DataFrame needs measurement=",
                                     field="measurement")
-        from ._dataframe import iter_pandas_lines
+        if kind == "pandas":
+            from ._dataframe import iter_pandas_lines
 
-        yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags)
+            yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags,
+                                         block_rows=block_lines)
+        else:
+            from ._polars import iter_polars_lines
+
+            yield from iter_polars_lines(data, measurement, tag_columns, precision, extra_tags,
+                                         block_rows=block_lines)
         counter[0] += 1
         return
     encoder = getattr(type(data), "__influxkit_encoder__", None)
@@ -422,7 +442,8 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         yield raw if isinstance(raw, bytes) else str(raw).encode()
         return
     if isinstance(data, Iterable):
-        yield from _encode_iterable(data, measurement, tag_columns, precision, extra_tags, counter)
+        yield from _encode_iterable(data, measurement, tag_columns, precision, extra_tags, counter,
+                                    block_lines or _LINES_PER_BLOCK)
         return
     raise LineProtocolError(
         f"cannot write an object of type {type(data).__name__}: write mappings, DataFrames, "
@@ -433,7 +454,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
 
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
                      precision: str, extra_tags: Mapping[str, Any],
-                     counter: list[int]) -> Iterator[bytes]:
+                     counter: list[int], block_lines: int) -> Iterator[bytes]:
     # The common case, many mappings or many objects of one class, is batched into
     # blocks so that the per-point cost is one encode call and a list append.
     lines: list[str] = []
@@ -460,10 +481,10 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                         yield _utf8(lines, counter[0] - len(lines))
                         lines = []
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
-                                           counter)
+                                           counter, block_lines)
         except LineProtocolError as exc:
             raise exc.locate(counter[0], item) from None
-        if len(lines) >= _LINES_PER_BLOCK:
+        if len(lines) >= block_lines:
             yield _utf8(lines, counter[0] - len(lines))
             lines = []
     if lines:

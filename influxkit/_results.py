@@ -20,15 +20,24 @@ import datetime as dt
 import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 from ._errors import InfluxDBQueryError
 from ._influxql import split_statements
 
-__all__ = ["ChunkDecoder", "ResultBuilder", "check_results", "iterpoints"]
+__all__ = [
+    "ChunkDecoder",
+    "ResultBuilder",
+    "check_results",
+    "iterpoints",
+    "series_key",
+    "shape_frames",
+]
 
 logger = logging.getLogger("influxkit")
+
+F = TypeVar("F")
 
 MSGPACK: Final = "application/x-msgpack"
 JSON: Final = "application/json"
@@ -244,3 +253,32 @@ def iterpoints(resp: dict[str, Any], parser: Callable[..., Any] | None = None) -
             else:
                 for row in values:
                     yield parser(*row)
+
+
+def series_key(series: Mapping[str, Any]) -> str:
+    """The key of a series in aioinflux's dicts: ``'name'`` plus ``',tag=value'`` each."""
+    tags = series.get("tags") or {}
+    return ",".join(filter(None, [series.get("name"), *[f"{k}={v}" for k, v in tags.items()]]))
+
+
+def shape_frames(results: Sequence[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], F],
+                 concat: Callable[[F, F], F]) -> F | dict[str, F] | list[dict[str, F]]:
+    """aioinflux's DataFrame shapes, for any DataFrame library.
+
+    One statement with one series gives its frame; one statement with zero or several
+    series, a dict of frames keyed by :func:`series_key`; several statements, a list of
+    such dicts. ``build`` makes the frame of a series; ``concat`` joins the pieces of a
+    series split across chunks.
+    """
+    statements: list[dict[str, F]] = []
+    for statement in results:
+        frames: dict[str, F] = {}
+        for series in statement.get("series") or ():
+            key = series_key(series)
+            frame = build(series)
+            frames[key] = concat(frames[key], frame) if key in frames else frame
+        statements.append(frames)
+    if len(statements) == 1:
+        only = statements[0]
+        return next(iter(only.values())) if len(only) == 1 else only
+    return statements

@@ -1,0 +1,265 @@
+"""polars DataFrames: encoding to line protocol with polars expressions, and query results.
+
+A polars frame has no index: its times come from the column named ``time`` (a
+``Datetime``, or integers in the write's precision), or else from its only
+``Datetime`` column. Every other column is a field, except the tag columns. The rules
+are those of pandas frames (see :mod:`influxkit._dataframe`): null and NaN cells are
+left out of their row's line, a row with no field left is refused, a tag column wins
+over an extra tag of the same name where it has a value, and everything line protocol
+cannot carry is refused before the first block, naming the row and the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Final
+
+import polars as pl
+
+from ._errors import LineProtocolError
+from ._lineprotocol import escape_key, escape_measurement, escape_tag_value
+from ._results import shape_frames
+from ._time import MAX_NS, MIN_NS, NS_PER_UNIT
+
+__all__ = ["frames_from_results", "iter_polars_lines"]
+
+_BLOCK_ROWS: Final = 50_000
+_INT64_MAX: Final = 2**63 - 1
+_UNIT_NS: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+_UNSAFE_BACKSLASH: Final = r'\\[, ="]'
+
+
+def iter_polars_lines(
+    df: pl.DataFrame | pl.LazyFrame,
+    measurement: Any,
+    tag_columns: Sequence[str] | None,
+    precision: str,
+    extra_tags: Mapping[str, Any],
+    *,
+    block_rows: int | None = None,
+) -> Iterator[bytes]:
+    """Encode a polars DataFrame as blocks of line protocol, one line per row, in order.
+
+    The whole frame is checked before the first block is produced.
+
+    Raises:
+        LineProtocolError: for a frame line protocol cannot carry, naming the column,
+            the row and the value.
+    """
+    if isinstance(df, pl.LazyFrame):
+        df = df.collect()
+    head = escape_measurement(measurement)
+    if len(set(df.columns)) != len(df.columns):
+        raise LineProtocolError("a column name appears twice", field="columns")
+    time_name = _time_column(df)
+    tag_names = list(dict.fromkeys(tag_columns or ()))
+    for name in tag_names:
+        if name not in df.columns:
+            raise LineProtocolError(f"tag column {name!r} is not in the DataFrame", field=name)
+        if name == time_name:
+            raise LineProtocolError(f"tag column {name!r} is the time column", field=name)
+    tag_keys = {name: escape_key(name, "tag key") for name in tag_names}
+    field_names = [name for name in df.columns if name != time_name and name not in tag_keys]
+    field_keys = {name: escape_key(name, "field key") for name in field_names}
+    extra: dict[str, str] = {}
+    for key, value in extra_tags.items():
+        text = escape_tag_value(value, key)
+        if text:
+            extra[key] = f",{escape_key(key, 'tag key')}={text}"
+    if df.height == 0:
+        return
+
+    # Everything is computed as one frame of text pieces; checks look at it first.
+    tag_exprs = []
+    for key in sorted({*tag_names, *extra}):
+        if key in tag_keys:
+            tag_exprs.append(_tag_piece(df, key, tag_keys[key], extra.get(key)))
+        else:
+            tag_exprs.append(pl.lit(extra[key]))
+    field_exprs = [_field_piece(df, name, field_keys[name]) for name in field_names]
+    if not field_exprs:
+        raise LineProtocolError("the DataFrame has no field columns", field="fields")
+    fields = pl.concat_str(field_exprs, separator=",", ignore_nulls=True)
+    empty = df.select(fields.is_null().alias("empty"))["empty"]
+    if empty.any():
+        _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB needs "
+                "at least one", "fields")
+    times = _time_text(df, time_name, precision)
+    prefix = pl.lit(head)
+    if tag_exprs:
+        prefix = pl.concat_str([prefix, *tag_exprs], ignore_nulls=True)
+    line = pl.concat_str([prefix, pl.lit(" "), fields, *times], ignore_nulls=False)
+    step = block_rows or _BLOCK_ROWS
+    for start in range(0, df.height, step):
+        block = df.slice(start, step).select(line.str.join("\n").alias("lines"))
+        yield block["lines"][0].encode()
+
+
+def _refuse(df: pl.DataFrame, bad: pl.Series, reason: str, field: str,
+            value: Any = None) -> None:
+    row = int(bad.arg_true()[0])
+    raise LineProtocolError(f"{reason} (row {row})", index=row, field=field,
+                            value=value if value is None else value[row])
+
+
+def _time_column(df: pl.DataFrame) -> str:
+    if "time" in df.columns:
+        return "time"
+    datetimes = [name for name, dtype in df.schema.items() if isinstance(dtype, pl.Datetime)]
+    if len(datetimes) == 1:
+        return datetimes[0]
+    raise LineProtocolError(
+        "a polars DataFrame needs its times in a column named 'time' (a Datetime, or "
+        f"integers in the write's precision); it has {len(datetimes)} Datetime columns",
+        field="time",
+    )
+
+
+def _time_text(df: pl.DataFrame, name: str, precision: str) -> list[pl.Expr]:
+    column = df[name]
+    if column.null_count():
+        _refuse(df, column.is_null(), "time is missing; every row needs a time", "time")
+    unit_ns = NS_PER_UNIT[precision]
+    dtype = column.dtype
+    if isinstance(dtype, pl.Datetime):
+        # The stored integers are in the column's own unit, since the epoch, in UTC.
+        raw = column.dt.epoch(time_unit=dtype.time_unit or "us")
+        per = _UNIT_NS[dtype.time_unit or "us"]
+        low, high = -(-MIN_NS // per), MAX_NS // per
+        _check_range(df, raw, low, high)
+        epoch = pl.col(name).dt.epoch(time_unit=dtype.time_unit or "us")
+        if unit_ns >= per:
+            step = unit_ns // per
+            bad = raw % step != 0
+            if bad.any():
+                _refuse(df, bad, f"time is not a whole number of the precision {precision!r}",
+                        "time", column)
+            expr = epoch // step
+        else:
+            expr = epoch * (per // unit_ns)
+    elif dtype.is_integer():
+        low, high = -(-MIN_NS // unit_ns), MAX_NS // unit_ns
+        _check_range(df, column.cast(pl.Int64, strict=False), low, high, column)
+        expr = pl.col(name)
+    else:
+        raise LineProtocolError(
+            f"time column {name!r} has type {dtype}; use a Datetime or integers", field="time"
+        )
+    return [pl.lit(" "), expr.cast(pl.Utf8)]
+
+
+def _check_range(df: pl.DataFrame, raw: pl.Series, low: int, high: int,
+                 original: pl.Series | None = None) -> None:
+    bad = raw.is_null() | (raw < low) | (raw > high)
+    if bad.any():
+        _refuse(df, bad, "time is outside the range InfluxDB stores "
+                "(1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z)", "time",
+                original if original is not None else raw)
+
+
+def _tag_piece(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> pl.Expr:
+    dtype = df.schema[name]
+    text = pl.col(name)
+    if dtype.is_float():
+        text = text.fill_nan(None)
+    if dtype != pl.Utf8:
+        if not (dtype.is_numeric() or dtype in (pl.Boolean, pl.Categorical, pl.Enum)):
+            raise LineProtocolError(
+                f"tag column {name!r} has type {dtype}; tags are strings", field=name
+            )
+        text = text.cast(pl.Utf8)
+    column = df.select(text.alias(name))[name]
+    checks = (
+        (column.str.contains("\n", literal=True), "contains a newline"),
+        (column.str.ends_with("\\"), "ends with a backslash"),
+        (column.str.contains(_UNSAFE_BACKSLASH),
+         "has a backslash before a comma, space, equals sign or double quote"),
+    )
+    for bad, problem in checks:
+        bad = bad.fill_null(False)
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            raise LineProtocolError(
+                f"tag {name!r} value {column[row]!r} {problem}, which line protocol cannot "
+                f"carry (row {row})", index=row, field=name, value=column[row],
+            )
+    escaped = text.str.replace_all(r"([,= ])", r"\$1")
+    present = pl.when(escaped.str.len_bytes() > 0).then(pl.lit(f",{key}=") + escaped)
+    return present.otherwise(pl.lit(fallback, dtype=pl.Utf8))
+
+
+def _field_piece(df: pl.DataFrame, name: str, key: str) -> pl.Expr:
+    column = df[name]
+    dtype = column.dtype
+    prefix = pl.lit(f"{key}=")
+    if dtype.is_float():
+        infinite = column.is_infinite().fill_null(False)
+        if infinite.any():
+            row = int(infinite.arg_true()[0])
+            raise LineProtocolError(
+                f"field {name!r} is {column[row]!r} (row {row}); line protocol cannot carry "
+                "NaN or infinity", index=row, field=name, value=column[row],
+            )
+        text = pl.col(name).cast(pl.Float64).fill_nan(None).cast(pl.Utf8)
+        return prefix + text
+    if dtype == pl.Boolean:
+        return prefix + pl.col(name).cast(pl.Utf8)
+    if dtype.is_integer():
+        if dtype == pl.UInt64:
+            big = (column > _INT64_MAX).fill_null(False)
+            if big.any():
+                row = int(big.arg_true()[0])
+                raise LineProtocolError(
+                    f"field {name!r} is {column[row]}, outside the 64-bit integer range "
+                    f"InfluxDB stores (row {row})", index=row, field=name, value=column[row],
+                )
+        return prefix + pl.col(name).cast(pl.Utf8) + pl.lit("i")
+    if dtype in (pl.Utf8, pl.Categorical, pl.Enum):
+        text = pl.col(name).cast(pl.Utf8)
+        quoted = text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+            '"', '\\"', literal=True)
+        return prefix + pl.lit('"') + quoted + pl.lit('"')
+    raise LineProtocolError(
+        f"column {name!r} has type {dtype}, which line protocol cannot carry; convert it "
+        "to numbers, booleans or strings", field=name,
+    )
+
+
+# -- query results -----------------------------------------------------------------------
+
+
+def frame_from_series(series: Mapping[str, Any], epoch: str | None) -> pl.DataFrame:
+    """One series of a result as a polars DataFrame; ``time`` as UTC nanoseconds."""
+    columns = list(series.get("columns", ()))
+    values = series.get("values") or []
+    data: dict[str, pl.Series] = {}
+    for position, name in enumerate(columns):
+        cells = [row[position] for row in values]
+        if name == "time":
+            data[name] = _times(cells, epoch)
+        else:
+            data[name] = pl.Series(name, cells, strict=False)
+    frame = pl.DataFrame(data)
+    for key, value in (series.get("tags") or {}).items():
+        frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(key))
+    return frame
+
+
+def _times(cells: list[Any], epoch: str | None) -> pl.Series:
+    if epoch is None:
+        from ._time import parse_time_string
+
+        cells = [None if cell is None else parse_time_string(cell) for cell in cells]
+        epoch = "ns"
+    raw = pl.Series("time", cells, dtype=pl.Int64)
+    factor = NS_PER_UNIT[epoch]
+    if factor != 1:
+        raw = raw * factor
+    times: pl.Series = raw.cast(pl.Datetime("ns", "UTC"))
+    return times
+
+
+def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None) -> Any:
+    """aioinflux's shapes (see :func:`influxkit._results.shape_frames`), in polars."""
+    return shape_frames(results, lambda series: frame_from_series(series, epoch),
+                        lambda first, second: pl.concat([first, second], how="diagonal_relaxed"))
