@@ -6,6 +6,7 @@ import asyncio
 import base64
 import functools
 import gzip as gzip_module
+import io
 import json
 import logging
 import ssl as ssl_module
@@ -459,8 +460,9 @@ class InfluxDBClient:
         if self.gzip:
             body = gzip_module.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
-        response = await self._send("POST", "write", params=params, data=body, headers=headers,
-                                    write=True)
+        # A file-like body is streamed in pieces (aiohttp warns about large bytes).
+        response = await self._send("POST", "write", params=params, data=io.BytesIO(body),
+                                    headers=headers, write=True)
         response.release()
 
     @_dual

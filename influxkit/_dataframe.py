@@ -47,6 +47,7 @@ import os
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Final, TypeAlias
 
@@ -311,7 +312,10 @@ def _object_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field
                 "InfluxDB stores", position, field=name, value=values[position],
             ) from None
         return _field_or_none(key, "int", integers, missing)
-    if kind in ("floating", "mixed-integer-float", "decimal"):
+    numbers = kind in ("mixed", "mixed-integer") and all(
+        isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        for value in values[~missing])
+    if kind in ("floating", "mixed-integer-float", "decimal") or numbers:
         floats = np.where(missing, np.nan, values).astype(np.float64)
         return _float_field(floats, name, key, rows)
     # Any other mix: aioinflux's rule, each value as its string representation.
@@ -400,7 +404,8 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
             text = pc.replace_substring(text, char, "\\" + char)
         pieces = pc.binary_join_element_wise(_scalar(prefix), text, _scalar(""))
         empty = pc.equal(pc.binary_length(text), 0)
-        pieces = pc.if_else(empty, pa.scalar(None, pa.large_string()), pieces)
+        # An empty tag is a missing one: the extra tag of the same name, if any, fills it.
+        pieces = pc.if_else(empty, pa.scalar(fallback, pa.large_string()), pieces)
     else:
         escaped: list[str | None] = []
         for position, value in enumerate(distinct.to_numpy()):
@@ -408,7 +413,7 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
                 piece = escape_tag_value(value, name)
             except LineProtocolError as exc:
                 raise tag_rows.error(exc.reason, position, field=name, value=value) from None
-            escaped.append(prefix + piece if piece else None)
+            escaped.append(prefix + piece if piece else fallback)
         pieces = pa.array(escaped, type=pa.large_string())
     table = pa.concat_arrays([pieces, pa.array([fallback], type=pa.large_string())])
     slots = np.where(codes < 0, len(distinct), codes)

@@ -315,7 +315,9 @@ def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapp
     line = escape_measurement(name)
     tags = point.get("tags")
     if extra_tags:
-        tags = {**extra_tags, **tags} if tags else extra_tags
+        # Extra tags are defaults: a point's own value wins unless it is missing.
+        tags = {**extra_tags, **{k: v for k, v in tags.items() if v is not None and v != ""}} \
+            if tags else extra_tags
     if tags:
         line += tag_fragment(tags)
     parts = []

@@ -127,8 +127,14 @@ class ChunkDecoder:
         if not isinstance(results, list):
             return document
         for result in results:
-            if "series" in result and not result["series"]:
-                del result["series"]
+            if "series" in result:
+                if not result["series"]:
+                    del result["series"]
+                elif self.msgpack:
+                    # MessagePack keeps Go's random map order; JSON sorts tags by key.
+                    for series in result["series"]:
+                        if series.get("tags"):
+                            series["tags"] = dict(sorted(series["tags"].items()))
             statement_id = result.get("statement_id")
             if statement_id is None:
                 statement_id = self._last_id if self._last_partial else self._last_id + 1

@@ -661,7 +661,6 @@ async def test_chunks_concatenate_to_the_whole_answer(client: InfluxDBClient) ->
 
 
 # aiohttp warns about bodies over 1 MiB: pinned by test_large_write_does_not_warn.
-@pytest.mark.filterwarnings("ignore:Sending a large body:ResourceWarning")
 async def test_large_frame_is_split_into_several_requests(influxdb_server: InfluxDBServer,
                                                           database: str) -> None:
     rows = 300_000
@@ -842,10 +841,6 @@ def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> No
 # -- known bugs: the decoder, the docstrings' promises, aiohttp's warning -------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "MessagePack answers carry a series' tags in Go map order, which varies from one "
-    "answer to the next; the DataFrame dict keys ('m,a=1,b=2') and the order of the tag "
-    "columns follow it, while JSON answers (and aioinflux) have them sorted"))
 async def test_series_keys_do_not_depend_on_the_answer(client: InfluxDBClient) -> None:
     df = pd.DataFrame({"f": [1, 2]}, index=times(T0, T0 + 1))
     df["a"] = ["1", "2"]
@@ -877,19 +872,12 @@ async def test_chunks_with_an_empty_column_concatenate_to_the_whole_answer(
     pd.testing.assert_frame_equal(pd.concat([chunk async for chunk in chunks]), whole)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the DataFrame docstring says an extra tag fills the rows where the tag column is "
-    "None, NaN or \"\"; for \"\" the tag is left out instead"))
 async def test_extra_tag_fills_an_empty_string_tag_cell(client: InfluxDBClient) -> None:
     df = pd.DataFrame({"host": ["", "b"], "f": [1, 2]}, index=times(T0, T0 + 1))
     assert serialize(df, "m", tag_columns=["host"], host="fallback") == (
         b"m,host=fallback f=1i 1257894000000000000\nm,host=b f=2i 1257894000000000001")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the DataFrame docstring says object columns of floats (with or without ints, or "
-    "Decimal) are floats; a column mixing Decimal with float or int is written as "
-    "strings ('2.5', '1.5') while serialize() writes the same values in dicts as numbers"))
 async def test_object_column_of_decimals_and_floats_is_a_float_field(
         client: InfluxDBClient) -> None:
     df = pd.DataFrame({"d": pd.Series([decimal.Decimal("2.5"), 1.5, 1], dtype=object)}
@@ -900,11 +888,6 @@ async def test_object_column_of_decimals_and_floats_is_a_float_field(
 
 
 @pytest.mark.filterwarnings("error::ResourceWarning")
-@pytest.mark.xfail(strict=True, raises=ResourceWarning, reason=(
-    "write() hands aiohttp the body as bytes: over 1 MiB aiohttp warns (ResourceWarning, "
-    "'Sending a large body directly with raw bytes might lock the event loop'), an "
-    "error under -W error or filterwarnings = error; bodies go up to max_request_bytes "
-    "(8 MiB) and a single encoded block (about 4 MB) is never split"))
 async def test_large_write_does_not_warn(client: InfluxDBClient) -> None:
     rows = 40_000
     df = pd.DataFrame({"s": ["x" * 40] * rows},
