@@ -22,7 +22,8 @@ from typing import Any
 Key = tuple[str, tuple[tuple[str, str], ...], "int | None"]
 Fields = tuple[tuple[str, str, Any], ...]
 
-_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_DIGITS = frozenset("0123456789.")
+_NUMBER_START = frozenset("0123456789.-+")
 _INT = re.compile(r"[+-]?\d+")
 _TRUE = frozenset({"t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"f", "F", "false", "False", "FALSE"})
@@ -35,24 +36,26 @@ class LineError(ValueError):
 
 
 def _value(text: str) -> tuple[str, Any]:
-    if not text:
-        raise LineError("empty field value")
+    if not text or "_" in text:
+        raise LineError(f"invalid field value {text!r}")
     last = text[-1]
-    if text[0] == '"':
-        if len(text) < 2 or last != '"':
-            raise LineError(f"unterminated string {text[:30]!r}")
-        return "str", _UNESCAPE_STRING.sub(r"\1", text[1:-1])
-    if last == "i" and _INT.fullmatch(text, 0, len(text) - 1):
-        return "int", int(text[:-1])
-    if last == "u" and _INT.fullmatch(text, 0, len(text) - 1):
-        return "int", int(text[:-1])
-    if text in _TRUE:
-        return "bool", True
-    if text in _FALSE:
-        return "bool", False
-    if _FLOAT.fullmatch(text):
-        return "float", float(text)
-    raise LineError(f"invalid field value {text!r}")
+    try:
+        if last in _DIGITS:
+            if text[0] in _NUMBER_START:
+                return "float", float(text)
+        elif last == "i" or last == "u":
+            if text[0] in _NUMBER_START and "." not in text:
+                return "int", int(text[:-1])
+        elif last == '"':
+            if len(text) >= 2 and text[0] == '"':
+                return "str", _UNESCAPE_STRING.sub(r"\1", text[1:-1])
+        elif text in _TRUE:
+            return "bool", True
+        elif text in _FALSE:
+            return "bool", False
+    except ValueError:
+        pass
+    raise LineError(f"invalid field value {text[:40]!r}")
 
 
 def _split(text: str, separator: str, quotes: bool) -> list[str]:
@@ -97,46 +100,58 @@ def _pair(text: str, quotes: bool) -> tuple[str, str]:
 def parse_line(line: str) -> tuple[Key, Fields]:
     """One line of line protocol as ``((measurement, tags, time), fields)``."""
     if "\\" in line or '"' in line:
-        # The head has no quotes (a '"' there is a plain character); fields do.
-        head, *rest = _split(line, " ", False)
-        sections = [head, *_split(" ".join(rest), " ", True)] if rest else [head]
-        head_pieces = _split(sections[0], ",", False)
-        field_pieces = _split(sections[1], ",", True) if len(sections) > 1 else []
-        slow = True
+        return _parse_escaped(line)
+    sections = line.split(" ")
+    if len(sections) == 3:
+        head, body, stamp = sections
+        if not stamp.isdigit() and not (stamp[:1] == "-" and stamp[1:].isdigit()):
+            raise LineError(f"bad timestamp {stamp[:30]!r}")
+        time: int | None = int(stamp)
+    elif len(sections) == 2:
+        head, body = sections
+        time = None
     else:
-        sections = line.split(" ")
-        head_pieces = sections[0].split(",")
-        field_pieces = sections[1].split(",") if len(sections) > 1 else []
-        slow = False
+        raise LineError(f"{len(sections)} space-separated sections (unescaped space?)")
+    measurement, *tag_pieces = head.split(",")
+    if not measurement:
+        raise LineError("empty measurement")
+    tags = []
+    for piece in tag_pieces:
+        key, sep, value = piece.partition("=")
+        if not sep or not key or not value or "=" in value:
+            raise LineError(f"bad tag {piece[:40]!r}")
+        tags.append((key, value))
+    if len(tags) > 1:
+        tags.sort()
+    fields = []
+    for piece in body.split(","):
+        key, sep, value = piece.partition("=")
+        if not sep or not key:
+            raise LineError(f"bad field {piece[:40]!r}")
+        fields.append((key, *_value(value)))
+    fields.sort()
+    return (measurement, tuple(tags), time), tuple(fields)
+
+
+def _parse_escaped(line: str) -> tuple[Key, Fields]:
+    # The head has no quotes (a '"' there is a plain character); fields do.
+    head, *rest = _split(line, " ", False)
+    sections = [head, *_split(" ".join(rest), " ", True)] if rest else [head]
     if len(sections) not in (2, 3):
         raise LineError(f"{len(sections)} space-separated sections (unescaped space?)")
-    measurement = _unescape(head_pieces[0]) if slow else head_pieces[0]
+    head_pieces = _split(head, ",", False)
+    measurement = _unescape(head_pieces[0])
     if not measurement:
         raise LineError("empty measurement")
     tags = []
     for piece in head_pieces[1:]:
-        if slow:
-            key, value = _pair(piece, False)
-            tags.append((_unescape(key), _unescape(value)))
-        else:
-            key, sep, value = piece.partition("=")
-            if not sep or not key or not value or "=" in value:
-                raise LineError(f"bad tag {piece[:40]!r}")
-            tags.append((key, value))
+        key, value = _pair(piece, False)
+        tags.append((_unescape(key), _unescape(value)))
     tags.sort()
     fields = []
-    for piece in field_pieces:
-        if slow:
-            key, value = _pair(piece, True)
-            key = _unescape(key)
-        else:
-            key, sep, value = piece.partition("=")
-            if not sep or not key:
-                raise LineError(f"bad field {piece[:40]!r}")
-        kind, parsed = _value(value)
-        fields.append((key, kind, parsed))
-    if not fields:
-        raise LineError("no fields")
+    for piece in _split(sections[1], ",", True):
+        key, value = _pair(piece, True)
+        fields.append((_unescape(key), *_value(value)))
     fields.sort()
     time = None
     if len(sections) == 3:

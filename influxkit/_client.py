@@ -27,7 +27,14 @@ from ._errors import (
 from ._influxql import build_statement
 from ._lineprotocol import frame_kind, iter_serialize
 from ._loop import BlockingIterator, LoopThread
-from ._results import JSON, MSGPACK, ChunkDecoder, ResultBuilder, check_results
+from ._results import (
+    JSON,
+    MSGPACK,
+    ChunkDecoder,
+    FrameCollector,
+    ResultBuilder,
+    check_results,
+)
 from ._results import msgpack_available as _msgpack_available
 from ._time import normalize_precision
 
@@ -519,15 +526,26 @@ class InfluxDBClient:
         stream = ChunkedResponse(response, q, output, epoch)
         if chunked:
             return stream
-        builder = ResultBuilder()
+        if output == "json":
+            builder = ResultBuilder()
+            try:
+                async for document in stream.documents():
+                    builder.add(document)
+            finally:
+                stream.release()
+            result = builder.result()
+            check_results(result, q)
+            return result
+        # DataFrames are built piece by piece as the chunks arrive, while the server is
+        # busy with the next ones; the pieces of each series are joined at the end.
+        collector = _frame_collector(output, epoch)
         try:
             async for document in stream.documents():
-                builder.add(document)
+                check_results(document, q)
+                collector.add(document)
         finally:
             stream.release()
-        result = builder.result()
-        check_results(result, q)
-        return _convert(result, output, epoch)
+        return collector.result()
 
     def _database(self, db: str | None) -> str:
         database = db or self.db
@@ -670,14 +688,20 @@ class ChunkedResponse:
             self._loop.call_soon_threadsafe(response.close)
 
 
+def _frame_collector(output: str, epoch: str | None) -> FrameCollector[Any]:
+    if output == "polars":
+        from ._polars import concat_frames, frame_from_series
+    else:
+        from ._dataframe import concat_frames, frame_from_series  # type: ignore[assignment]
+    return FrameCollector(lambda series: frame_from_series(series, epoch), concat_frames)
+
+
 def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
     if output == "json":
         return document
-    if output == "polars":
-        from ._polars import frames_from_results
-    else:
-        from ._dataframe import frames_from_results
-    return frames_from_results(document.get("results", []), epoch)
+    collector = _frame_collector(output, epoch)
+    collector.add(document)
+    return collector.result()
 
 
 def _request_bodies(blocks: Iterable[bytes], limit: int,

@@ -715,8 +715,34 @@ def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None 
         series: a dict of DataFrames keyed by :func:`series_key`. Several statements:
         a list of such dicts.
     """
-    return shape_frames(results, lambda series: frame_from_series(series, epoch),
-                        lambda first, second: pd.concat([first, second]))
+    return shape_frames(results, lambda series: frame_from_series(series, epoch), concat_frames)
+
+
+def concat_frames(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join the pieces of one series, in order.
+
+    A column with no value in a piece was built as float64 NaN; it takes the type the
+    column has in the other pieces, so integers don't become floats (and lose
+    precision) and booleans don't become 1.0 and 0.0.
+    """
+    typed: dict[Any, Any] = {}
+    for piece in pieces:
+        for name, dtype in piece.dtypes.items():
+            if name not in typed and not _all_missing(piece[name]):
+                typed[name] = dtype
+    fixed = []
+    for piece in pieces:
+        changes = {name: typed[name] for name, dtype in piece.dtypes.items()
+                   if name in typed and dtype != typed[name] and _all_missing(piece[name])}
+        if changes:
+            piece = piece.astype(changes)
+        fixed.append(piece)
+    joined: pd.DataFrame = pd.concat(fixed)
+    return joined
+
+
+def _all_missing(column: pd.Series) -> bool:
+    return bool(column.isna().all())
 
 
 def frame_from_series(series: Mapping[str, Any], epoch: str | None = None) -> pd.DataFrame:

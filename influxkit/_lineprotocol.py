@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from ._errors import LineProtocolError
-from ._time import normalize_precision, time_to_int
+from ._time import MAX_NS, MIN_NS, normalize_precision, time_to_int
 
 __all__ = [
     "escape_key",
@@ -312,32 +312,54 @@ def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapp
             "point has no measurement: give it a 'measurement' key or pass measurement=",
             field="measurement",
         )
-    line = escape_measurement(name)
+    # The hot path of dict points: escaped names come from the caches, the common
+    # field types are formatted inline; anything else takes the general functions.
+    line = _measurement_cache.get(name) if type(name) is str else None
+    if line is None:
+        line = escape_measurement(name)
     tags = point.get("tags")
     if extra_tags:
         # Extra tags are defaults: a point's own value wins unless it is missing.
         tags = {**extra_tags, **{k: v for k, v in tags.items() if v is not None and v != ""}} \
             if tags else extra_tags
+    keys = _key_cache
     if tags:
-        line += tag_fragment(tags)
+        values = _tag_value_cache
+        for key, value in tags.items():
+            escaped_key = keys.get(key) if type(key) is str else None
+            escaped = values.get(value) if type(value) is str else None
+            if escaped_key is None or escaped is None:
+                line += tag_fragment({key: value})
+            else:
+                line += f",{escaped_key}={escaped}"
     parts = []
     for key, value in fields.items():
-        text = format_field(value, key)
-        if text is not None:
-            parts.append(f"{escape_key(key)}={text}")
+        escaped_key = keys.get(key) if type(key) is str else None
+        if escaped_key is None:
+            escaped_key = escape_key(key)
+        kind = type(value)
+        if kind is float and value - value == 0.0:  # finite
+            parts.append(f"{escaped_key}={value!r}")
+        elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
+            parts.append(f"{escaped_key}={value}i")
+        else:
+            text = format_field(value, key)
+            if text is not None:
+                parts.append(f"{escaped_key}={text}")
     if not parts:
         raise LineProtocolError(
             "point has no fields (None values are left out); InfluxDB needs at least one",
             field="fields", value=dict(fields),
         )
-    line += " " + ",".join(parts)
     when = point.get("time")
-    if when is not None:
+    if when is None:
+        return f"{line} {','.join(parts)}"
+    if not (type(when) is int and precision == "ns" and MIN_NS <= when <= MAX_NS):
         try:
-            line += f" {time_to_int(when, precision)}"
+            when = time_to_int(when, precision)
         except ValueError as exc:
             raise LineProtocolError(str(exc), field="time", value=when) from None
-    return line
+    return f"{line} {','.join(parts)} {when}"
 
 
 def frame_kind(data: Any) -> str | None:
@@ -457,40 +479,48 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
                      precision: str, extra_tags: Mapping[str, Any],
                      counter: list[int], block_lines: int) -> Iterator[bytes]:
-    # The common case, many mappings or many objects of one class, is batched into
-    # blocks so that the per-point cost is one encode call and a list append.
+    # The common case, many dicts or many objects of one class, is batched into blocks
+    # so that the per-point cost is one encode call and a list append. The index of a
+    # point is ``first + len(lines)``: no counting in the loop.
     lines: list[str] = []
+    append = lines.append
+    first = counter[0]
     encoders: dict[type, Any] = {}
     extra = tag_fragment(extra_tags)
+    encode_mapping = _encode_mapping
     for item in items:
-        kind = type(item)
         try:
-            encoder = encoders.get(kind)
-            if encoder is not None:
-                lines.append(encoder(item, precision, extra))
-                counter[0] += 1
-            elif kind is dict or isinstance(item, Mapping):
-                lines.append(_encode_mapping(item, measurement, extra_tags, precision))
-                counter[0] += 1
+            if type(item) is dict:
+                append(encode_mapping(item, measurement, extra_tags, precision))
             else:
-                encoder = getattr(kind, "__influxkit_encoder__", None)
+                kind = type(item)
+                encoder = encoders.get(kind)
+                if encoder is None:
+                    encoder = getattr(kind, "__influxkit_encoder__", None)
+                    if encoder is not None:
+                        encoders[kind] = encoder
                 if encoder is not None:
-                    encoders[kind] = encoder
-                    lines.append(encoder(item, precision, extra))
-                    counter[0] += 1
+                    append(encoder(item, precision, extra))
+                elif isinstance(item, Mapping):
+                    append(encode_mapping(item, measurement, extra_tags, precision))
                 else:
                     if lines:
-                        yield _utf8(lines, counter[0] - len(lines))
-                        lines = []
+                        yield _utf8(lines, first)
+                        first += len(lines)
+                        lines.clear()
+                    counter[0] = first
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
                                            counter, block_lines)
+                    first = counter[0]
         except LineProtocolError as exc:
-            raise exc.locate(counter[0], item) from None
+            raise exc.locate(first + len(lines), item) from None
         if len(lines) >= block_lines:
-            yield _utf8(lines, counter[0] - len(lines))
-            lines = []
+            yield _utf8(lines, first)
+            first += len(lines)
+            lines.clear()
+    counter[0] = first + len(lines)
     if lines:
-        yield _utf8(lines, counter[0] - len(lines))
+        yield _utf8(lines, first)
 
 
 def _utf8(lines: list[str], first_index: int) -> bytes:

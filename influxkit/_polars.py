@@ -12,6 +12,7 @@ cannot carry is refused before the first block, naming the row and the value.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, Final
 
 import polars as pl
@@ -234,7 +235,7 @@ def frame_from_series(series: Mapping[str, Any], epoch: str | None) -> pl.DataFr
     values = series.get("values") or []
     data: dict[str, pl.Series] = {}
     for position, name in enumerate(columns):
-        cells = [row[position] for row in values]
+        cells = list(map(itemgetter(position), values))
         if name == "time":
             data[name] = _times(cells, epoch)
         else:
@@ -261,5 +262,10 @@ def _times(cells: list[Any], epoch: str | None) -> pl.Series:
 
 def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None) -> Any:
     """aioinflux's shapes (see :func:`influxkit._results.shape_frames`), in polars."""
-    return shape_frames(results, lambda series: frame_from_series(series, epoch),
-                        lambda first, second: pl.concat([first, second], how="diagonal_relaxed"))
+    return shape_frames(results, lambda series: frame_from_series(series, epoch), concat_frames)
+
+
+def concat_frames(pieces: list[pl.DataFrame]) -> pl.DataFrame:
+    """Join the pieces of one series, in order (a column with no value in a piece
+    takes the type it has in the others)."""
+    return pl.concat(pieces, how="diagonal_relaxed")

@@ -21,13 +21,14 @@ import inspect
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from ._errors import InfluxDBQueryError
 from ._influxql import split_statements
 
 __all__ = [
     "ChunkDecoder",
+    "FrameCollector",
     "ResultBuilder",
     "check_results",
     "iterpoints",
@@ -267,24 +268,49 @@ def series_key(series: Mapping[str, Any]) -> str:
     return ",".join(filter(None, [series.get("name"), *[f"{k}={v}" for k, v in tags.items()]]))
 
 
-def shape_frames(results: Sequence[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], F],
-                 concat: Callable[[F, F], F]) -> F | dict[str, F] | list[dict[str, F]]:
-    """aioinflux's DataFrame shapes, for any DataFrame library.
+class FrameCollector(Generic[F]):
+    """Build aioinflux's DataFrame shapes from result documents, as they arrive.
 
-    One statement with one series gives its frame; one statement with zero or several
-    series, a dict of frames keyed by :func:`series_key`; several statements, a list of
-    such dicts. ``build`` makes the frame of a series; ``concat`` joins the pieces of a
-    series split across chunks.
+    Each piece of a series is made into a frame when its document arrives (while the
+    server is still producing the next), and the pieces of a series are joined once
+    at the end. ``build`` makes the frame of a series; ``concat`` joins a series'
+    pieces, in order.
     """
-    statements: list[dict[str, F]] = []
-    for statement in results:
-        frames: dict[str, F] = {}
-        for series in statement.get("series") or ():
-            key = series_key(series)
-            frame = build(series)
-            frames[key] = concat(frames[key], frame) if key in frames else frame
-        statements.append(frames)
-    if len(statements) == 1:
-        only = statements[0]
-        return next(iter(only.values())) if len(only) == 1 else only
-    return statements
+
+    def __init__(self, build: Callable[[Mapping[str, Any]], F],
+                 concat: Callable[[list[F]], F]) -> None:
+        self._build = build
+        self._concat = concat
+        self._statements: dict[int, dict[str, list[F]]] = {}
+
+    def add(self, document: Mapping[str, Any]) -> None:
+        """Add one result document (as :class:`ChunkDecoder` gives it)."""
+        for position, result in enumerate(document.get("results", ())):
+            statement_id = result.get("statement_id")
+            frames = self._statements.setdefault(
+                position if statement_id is None else statement_id, {})
+            for series in result.get("series") or ():
+                frames.setdefault(series_key(series), []).append(self._build(series))
+
+    def result(self) -> F | dict[str, F] | list[dict[str, F]]:
+        """One statement with one series gives its frame; one statement with zero or
+        several series, a dict of frames keyed by :func:`series_key`; several
+        statements, a list of such dicts."""
+        statements = [
+            {key: pieces[0] if len(pieces) == 1 else self._concat(pieces)
+             for key, pieces in self._statements[statement_id].items()}
+            for statement_id in sorted(self._statements)
+        ]
+        if len(statements) == 1:
+            only = statements[0]
+            return next(iter(only.values())) if len(only) == 1 else only
+        return statements
+
+
+def shape_frames(results: Sequence[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], F],
+                 concat: Callable[[list[F]], F]) -> F | dict[str, F] | list[dict[str, F]]:
+    """aioinflux's DataFrame shapes of a whole answer's ``results`` (see
+    :class:`FrameCollector`)."""
+    collector = FrameCollector(build, concat)
+    collector.add({"results": results})
+    return collector.result()
