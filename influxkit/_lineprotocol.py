@@ -335,10 +335,12 @@ def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapp
     parts = []
     for key, value in fields.items():
         escaped_key = keys.get(key) if type(key) is str else None
-        if escaped_key is None:
-            escaped_key = escape_key(key)
         kind = type(value)
-        if kind is float and value - value == 0.0:  # finite
+        if escaped_key is None:
+            text = format_field(value, key)
+            if text is not None:  # a missing value is left out, key and all
+                parts.append(f"{escape_key(key)}={text}")
+        elif kind is float and value - value == 0.0:  # finite
             parts.append(f"{escaped_key}={value!r}")
         elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
             parts.append(f"{escaped_key}={value}i")
