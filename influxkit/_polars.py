@@ -70,26 +70,34 @@ def iter_polars_lines(
     if df.height == 0:
         return
 
-    # Everything is computed as one frame of text pieces; checks look at it first.
-    tag_exprs = []
+    # Each line is one concat_str of pieces: text constants, and the text of each cell.
+    # A piece of a column with missing cells is null there, and left out.
+    parts: list[pl.Expr] = [pl.lit(head)]
     for key in sorted({*tag_names, *extra}):
         if key in tag_keys:
-            tag_exprs.append(_tag_piece(df, key, tag_keys[key], extra.get(key)))
+            parts += _tag_pieces(df, key, tag_keys[key], extra.get(key))
         else:
-            tag_exprs.append(pl.lit(extra[key]))
-    field_exprs = [_field_piece(df, name, field_keys[name]) for name in field_names]
-    if not field_exprs:
+            parts.append(pl.lit(extra[key]))
+    if not field_names:
         raise LineProtocolError("the DataFrame has no field columns", field="fields")
-    fields = pl.concat_str(field_exprs, separator=",", ignore_nulls=True)
-    empty = df.select(fields.is_null().alias("empty"))["empty"]
-    if empty.any():
-        _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB needs "
-                "at least one", "fields")
-    times = _time_text(df, time_name, precision)
-    prefix = pl.lit(head)
-    if tag_exprs:
-        prefix = pl.concat_str([prefix, *tag_exprs], ignore_nulls=True)
-    line = pl.concat_str([prefix, pl.lit(" "), fields, *times], ignore_nulls=False)
+    missing = {name: _missing(df, name) for name in field_names}
+    if all(missing[name] is None for name in field_names):
+        # Every field has a value in every row: constant separators, like the fastest
+        # hand-written encoders.
+        for position, name in enumerate(field_names):
+            parts += [pl.lit(("," if position else " ") + f"{field_keys[name]}="),
+                      _field_text(df, name)]
+    else:
+        flags = [flag for flag in missing.values() if flag is not None]
+        empty = (df.select(pl.all_horizontal(flags).alias("empty"))["empty"]
+                 if len(flags) == len(field_names) else None)
+        if empty is not None and empty.any():
+            _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB "
+                    "needs at least one", "fields")
+        pieces = [pl.lit(f"{field_keys[name]}=") + _field_text(df, name) for name in field_names]
+        parts += [pl.lit(" "), pl.concat_str(pieces, separator=",", ignore_nulls=True)]
+    parts += _time_text(df, time_name, precision)
+    line = pl.concat_str(parts, ignore_nulls=True)
     step = block_rows or _BLOCK_ROWS
     for start in range(0, df.height, step):
         block = df.slice(start, step).select(line.str.join("\n").alias("lines"))
@@ -158,7 +166,18 @@ def _check_range(df: pl.DataFrame, raw: pl.Series, low: int, high: int,
                 original if original is not None else raw)
 
 
-def _tag_piece(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> pl.Expr:
+def _missing(df: pl.DataFrame, name: str) -> pl.Expr | None:
+    """Where a field column has no value (null, or NaN), or None if it always has one."""
+    column = df[name]
+    flag = pl.col(name).is_null()
+    count = column.null_count()
+    if column.dtype.is_float():
+        flag = flag | pl.col(name).is_nan()
+        count += int(column.is_nan().sum())
+    return flag if count else None
+
+
+def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> list[pl.Expr]:
     dtype = df.schema[name]
     text = pl.col(name)
     if dtype.is_float():
@@ -184,15 +203,19 @@ def _tag_piece(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> p
                 f"tag {name!r} value {column[row]!r} {problem}, which line protocol cannot "
                 f"carry (row {row})", index=row, field=name, value=column[row],
             )
-    escaped = text.str.replace_all(r"([,= ])", r"\$1")
-    present = pl.when(escaped.str.len_bytes() > 0).then(pl.lit(f",{key}=") + escaped)
-    return present.otherwise(pl.lit(fallback, dtype=pl.Utf8))
+    if column.str.contains(r"[,= ]").any():
+        text = text.str.replace_all(r"([,= ])", r"\$1")
+    if not column.null_count() and not (column.str.len_bytes() == 0).any():
+        return [pl.lit(f",{key}="), text]
+    # An empty tag is a missing one: the extra tag of the same name, if any, fills it.
+    present = pl.when(text.str.len_bytes() > 0).then(pl.lit(f",{key}=") + text)
+    return [present.otherwise(pl.lit(fallback, dtype=pl.Utf8))]
 
 
-def _field_piece(df: pl.DataFrame, name: str, key: str) -> pl.Expr:
+def _field_text(df: pl.DataFrame, name: str) -> pl.Expr:
+    """The text of a field column's values (null where it has none)."""
     column = df[name]
     dtype = column.dtype
-    prefix = pl.lit(f"{key}=")
     if dtype.is_float():
         infinite = column.is_infinite().fill_null(False)
         if infinite.any():
@@ -201,10 +224,9 @@ def _field_piece(df: pl.DataFrame, name: str, key: str) -> pl.Expr:
                 f"field {name!r} is {column[row]!r} (row {row}); line protocol cannot carry "
                 "NaN or infinity", index=row, field=name, value=column[row],
             )
-        text = pl.col(name).cast(pl.Float64).fill_nan(None).cast(pl.Utf8)
-        return prefix + text
+        return pl.col(name).cast(pl.Float64).fill_nan(None).cast(pl.Utf8)
     if dtype == pl.Boolean:
-        return prefix + pl.col(name).cast(pl.Utf8)
+        return pl.col(name).cast(pl.Utf8)
     if dtype.is_integer():
         if dtype == pl.UInt64:
             big = (column > _INT64_MAX).fill_null(False)
@@ -214,12 +236,13 @@ def _field_piece(df: pl.DataFrame, name: str, key: str) -> pl.Expr:
                     f"field {name!r} is {column[row]}, outside the 64-bit integer range "
                     f"InfluxDB stores (row {row})", index=row, field=name, value=column[row],
                 )
-        return prefix + pl.col(name).cast(pl.Utf8) + pl.lit("i")
+        return pl.col(name).cast(pl.Utf8) + pl.lit("i")
     if dtype in (pl.Utf8, pl.Categorical, pl.Enum):
         text = pl.col(name).cast(pl.Utf8)
-        quoted = text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
-            '"', '\\"', literal=True)
-        return prefix + pl.lit('"') + quoted + pl.lit('"')
+        if column.cast(pl.Utf8).str.contains(r'[\\"]').any():
+            text = text.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+                '"', '\\"', literal=True)
+        return pl.lit('"') + text + pl.lit('"')
     raise LineProtocolError(
         f"column {name!r} has type {dtype}, which line protocol cannot carry; convert it "
         "to numbers, booleans or strings", field=name,
