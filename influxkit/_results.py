@@ -168,7 +168,8 @@ class ResultBuilder:
                 known = self._series.get(key)
                 if known is None:
                     stored = {k: v for k, v in series.items() if k != "partial"}
-                    stored["values"] = list(series.get("values", ()))
+                    # The first piece's list is kept (and extended): no copy.
+                    stored["values"] = series.get("values") or []
                     self._series[key] = stored
                     statement.setdefault("series", []).append(stored)
                 else:
