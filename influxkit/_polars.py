@@ -60,7 +60,8 @@ def iter_polars_lines(
         if name == time_name:
             raise LineProtocolError(f"tag column {name!r} is the time column", field=name)
     tag_keys = {name: escape_key(name, "tag key") for name in tag_names}
-    field_names = [name for name in df.columns if name != time_name and name not in tag_keys]
+    field_names = [name for name in df.columns if name != time_name and name not in tag_keys
+                   and df.schema[name] != pl.Null]  # a column with no value at all
     field_keys = {name: escape_key(name, "field key") for name in field_names}
     extra: dict[str, str] = {}
     for key, value in extra_tags.items():
@@ -180,10 +181,18 @@ def _missing(df: pl.DataFrame, name: str) -> pl.Expr | None:
 def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> list[pl.Expr]:
     dtype = df.schema[name]
     text = pl.col(name)
-    if dtype.is_float():
-        text = text.fill_nan(None)
-    if dtype != pl.Utf8:
-        if not (dtype.is_numeric() or dtype in (pl.Boolean, pl.Categorical, pl.Enum)):
+    if dtype == pl.Null:
+        return [pl.lit(fallback, dtype=pl.Utf8)]
+    if dtype.is_float() or dtype == pl.Boolean:
+        # Numbers and booleans as str() writes them, like the other encoders (polars'
+        # own text differs: 1e-05 is "0.00001", True is "true"): few distinct values.
+        distinct = [value for value in df[name].unique().to_list()
+                    if value is not None and value == value]
+        text = text.fill_nan(None) if dtype.is_float() else text
+        text = text.replace_strict({value: str(value) for value in distinct},
+                                   default=None, return_dtype=pl.Utf8)
+    elif dtype != pl.Utf8:
+        if not (dtype.is_numeric() or dtype in (pl.Categorical, pl.Enum)):
             raise LineProtocolError(
                 f"tag column {name!r} has type {dtype}; tags are strings", field=name
             )
@@ -228,8 +237,11 @@ def _field_text(df: pl.DataFrame, name: str) -> pl.Expr:
     if dtype == pl.Boolean:
         return pl.col(name).cast(pl.Utf8)
     if dtype.is_integer():
-        if dtype == pl.UInt64:
-            big = (column > _INT64_MAX).fill_null(False)
+        if dtype in (pl.UInt64, pl.Int128, getattr(pl, "UInt128", pl.UInt64)):
+            big = column > _INT64_MAX
+            if dtype.is_signed_integer():
+                big = big | (column < -_INT64_MAX - 1)
+            big = big.fill_null(False)
             if big.any():
                 row = int(big.arg_true()[0])
                 raise LineProtocolError(
@@ -265,7 +277,8 @@ def frame_from_series(series: Mapping[str, Any], epoch: str | None) -> pl.DataFr
             data[name] = pl.Series(name, cells, strict=False)
     frame = pl.DataFrame(data)
     for key, value in (series.get("tags") or {}).items():
-        frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(key))
+        if key not in frame.columns:  # a column of the same name keeps its values
+            frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(key))
     return frame
 
 
@@ -278,6 +291,9 @@ def _times(cells: list[Any], epoch: str | None) -> pl.Series:
     raw = pl.Series("time", cells, dtype=pl.Int64)
     factor = NS_PER_UNIT[epoch]
     if factor != 1:
+        low, high = -(-MIN_NS // factor), MAX_NS // factor
+        if len(raw) and (raw.min() < low or raw.max() > high):  # type: ignore[operator]
+            raise ValueError(f"a time is outside the range of nanoseconds (epoch {epoch!r})")
         raw = raw * factor
     times: pl.Series = raw.cast(pl.Datetime("ns", "UTC"))
     return times
