@@ -48,6 +48,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final, TypeAlias
 
@@ -557,23 +558,31 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     width = 22 + (len(prefix) if isinstance(prefix, str) else 16 + prefix[0].nbytes // len(
         prefix[0]))
     width += sum(field.width(len(df)) for field in fields)
-    block = block_rows or max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
+    block = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
+    # Encoding works best on blocks of a few MB; smaller pieces asked for (block_rows)
+    # are cut from them at line boundaries.
+    piece = block_rows or block
+    if piece > block:
+        block = piece
+    else:
+        block -= block % piece
     spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
     if _THREADS < 2 or len(spans) < 3:
         for start, stop in spans:
-            yield _encode_block(prefix, fields, times, start, stop)
+            yield from _encode_block(prefix, fields, times, start, stop, piece)
         return
     # pyarrow's kernels release the GIL: blocks are encoded on a few threads, a few
     # blocks ahead of the consumer (memory stays bounded), and yielded in order.
     pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="influxkit-dataframe")
     try:
-        pending: deque[Future[bytes]] = deque()
+        pending: deque[Future[list[bytes]]] = deque()
         for start, stop in spans:
-            pending.append(pool.submit(_encode_block, prefix, fields, times, start, stop))
+            pending.append(pool.submit(_encode_block, prefix, fields, times, start, stop,
+                                       piece))
             if len(pending) > _THREADS:
-                yield pending.popleft().result()
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -626,7 +635,8 @@ def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:
 
 
 def _encode_block(prefix: str | tuple[Any, np.ndarray], fields: list[_Field],
-                  times: np.ndarray, start: int, stop: int) -> bytes:
+                  times: np.ndarray, start: int, stop: int, piece: int) -> list[bytes]:
+    """Rows ``start:stop`` as line protocol, in pieces of ``piece`` lines."""
     if isinstance(prefix, str):
         parts: list[Any] = [prefix]
     else:
@@ -645,7 +655,11 @@ def _encode_block(prefix: str | tuple[Any, np.ndarray], fields: list[_Field],
     buffers = lines.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(lines) + 1,
                             offset=lines.offset * 8)
-    return bytes(buffers[2][int(offsets[0]):int(offsets[-1]) - 1])
+    # Each line ends with its "\n" (a string field may hold more), so the offsets are
+    # the line boundaries; the last newline of each piece is dropped.
+    text = buffers[2]
+    cuts = [*range(0, len(lines), piece), len(lines)]
+    return [bytes(text[int(offsets[a]):int(offsets[b]) - 1]) for a, b in pairwise(cuts)]
 
 
 def _field_parts(fields: list[_Field], start: int, stop: int) -> list[Any]:
