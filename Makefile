@@ -15,6 +15,10 @@ test: system-deps venv
 demo: system-deps venv
 	$(BIN)/python examples/demo.py
 
+# BENCH_ARGS="--quick" or "--only dicts" etc.; see benchmarks/README.md.
+bench: system-deps venv
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: venv
 	$(BIN)/ruff check influxkit tests examples benchmarks
 	$(BIN)/mypy

@@ -32,7 +32,7 @@ INSTRUMENTS = ["AAPL", "GOOG", "MSFT", "AMZN", "BRK B,1"]
 SOURCES = ["NASDAQ", "NYSE", "BATS"]
 
 FULL_SIZES = {"dicts": 200_000, "frame": 1_000_000, "trades": 200_000, "big": 10_000_000}
-QUICK_SIZES = {"dicts": 20_000, "frame": 100_000, "trades": 20_000, "big": 300_000}
+QUICK_SIZES = {"dicts": 20_000, "frame": 50_000, "trades": 20_000, "big": 200_000}
 
 
 def frame_arrays(rows: int, seed: int = SEED) -> dict[str, np.ndarray]:

@@ -88,7 +88,8 @@ class InfluxDBClient:
         path: path prefix of the API (for a server behind a reverse proxy).
         mode: ``'async'`` (methods return coroutines) or ``'blocking'`` (methods
             return results). Can be changed at any time through :attr:`mode`.
-        output: ``'json'`` (the parsed JSON dict) or ``'dataframe'`` (pandas).
+        output: ``'json'`` (the parsed JSON dict), ``'dataframe'`` (pandas) or
+            ``'polars'``.
         db: default database. ``database`` is the same, under the official client's name.
         ssl: ``True`` for HTTPS, or an :class:`ssl.SSLContext` (implies HTTPS) to
             trust a private certificate authority.
