@@ -21,6 +21,7 @@ from . import __version__
 from ._errors import (
     InfluxDBConnectionError,
     InfluxDBError,
+    InfluxDBHTTPError,
     InfluxDBTimeoutError,
     http_error,
 )
@@ -522,8 +523,18 @@ class InfluxDBClient:
         # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
         # real error of a failed statement (its plain answer says "not executed"), and
         # it lets large answers be decoded as they arrive.
-        response = await self._send("POST", "query", data=form,
-                                    headers={"Accept": self._accept})
+        try:
+            response = await self._send("POST", "query", data=form,
+                                        headers={"Accept": self._accept})
+        except InfluxDBHTTPError as exc:
+            # A server without MessagePack (InfluxDB 3.x) that refuses the format
+            # instead of answering in JSON: use JSON from now on. (One that answers in
+            # JSON anyway needs nothing: answers are read by their Content-Type.)
+            if exc.status not in (406, 415) or self._accept == JSON:
+                raise
+            logger.debug("the server refuses MessagePack answers (%d): using JSON", exc.status)
+            self._accept = JSON
+            response = await self._send("POST", "query", data=form, headers={"Accept": JSON})
         stream = ChunkedResponse(response, q, output, epoch)
         if chunked:
             return stream
