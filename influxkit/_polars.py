@@ -82,23 +82,27 @@ def iter_polars_lines(
     if not field_names:
         raise LineProtocolError("the DataFrame has no field columns", field="fields")
     missing = {name: _missing(df, name) for name in field_names}
-    if all(missing[name] is None for name in field_names):
-        # Every field has a value in every row: constant separators, like the fastest
-        # hand-written encoders.
-        for position, name in enumerate(field_names):
-            parts += [pl.lit(("," if position else " ") + f"{field_keys[name]}="),
-                      _field_text(df, name)]
-    else:
-        flags = [flag for flag in missing.values() if flag is not None]
-        empty = (df.select(pl.all_horizontal(flags).alias("empty"))["empty"]
-                 if len(flags) == len(field_names) else None)
-        if empty is not None and empty.any():
+    flags = [flag for flag in missing.values() if flag is not None]
+    if len(flags) == len(field_names):
+        empty = df.select(pl.all_horizontal(flags).alias("empty"))["empty"]
+        if empty.any():
             _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB "
                     "needs at least one", "fields")
-        pieces = [pl.lit(f"{field_keys[name]}=") + _field_text(df, name) for name in field_names]
-        parts += [pl.lit(" "), pl.concat_str(pieces, separator=",", ignore_nulls=True)]
+    # Each field is ",key=value": two parts (a constant and the column's text) where the
+    # column always has a value, one part that is null where it hasn't. The comma
+    # before the first field present is then replaced by the space that ends the tags.
+    parts.append(pl.lit(" "))
+    for name in field_names:
+        text = _field_text(df, name)
+        if missing[name] is None:
+            parts += [pl.lit(f",{field_keys[name]}="), text]
+        else:
+            parts.append(pl.lit(f",{field_keys[name]}=") + text)
     parts += _time_text(df, time_name, precision)
     line = pl.concat_str(parts, ignore_nulls=True)
+    # " ," can't occur before it: in the measurement and tags, spaces and commas are
+    # escaped ("\ \,").
+    line = line.str.replace(" ,", " ", literal=True, n=1)
     step = block_rows or _BLOCK_ROWS
     for start in range(0, df.height, step):
         block = df.slice(start, step).select(line.str.join("\n").alias("lines"))
