@@ -89,20 +89,18 @@ def iter_polars_lines(
             _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB "
                     "needs at least one", "fields")
     # Each field is ",key=value": two parts (a constant and the column's text) where the
-    # column always has a value, one part that is null where it hasn't. The comma
-    # before the first field present is then replaced by the space that ends the tags.
-    parts.append(pl.lit(" "))
+    # column always has a value, one part that is null where it hasn't; the comma
+    # before the first field present is then cut off.
+    field_parts: list[pl.Expr] = []
     for name in field_names:
-        text = _field_text(df, name)
+        value = _field_text(df, name)
         if missing[name] is None:
-            parts += [pl.lit(f",{field_keys[name]}="), text]
+            field_parts += [pl.lit(f",{field_keys[name]}="), value]
         else:
-            parts.append(pl.lit(f",{field_keys[name]}=") + text)
-    parts += _time_text(df, time_name, precision)
+            field_parts.append(pl.lit(f",{field_keys[name]}=") + value)
+    fields = pl.concat_str(field_parts, ignore_nulls=True).str.slice(1)
+    parts += [pl.lit(" "), fields, *_time_text(df, time_name, precision)]
     line = pl.concat_str(parts, ignore_nulls=True)
-    # " ," can't occur before it: in the measurement and tags, spaces and commas are
-    # escaped ("\ \,").
-    line = line.str.replace(" ,", " ", literal=True, n=1)
     step = block_rows or _BLOCK_ROWS
     for start in range(0, df.height, step):
         block = df.slice(start, step).select(line.str.join("\n").alias("lines"))
