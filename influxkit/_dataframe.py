@@ -63,7 +63,7 @@ from pandas.api.types import (
 )
 
 from ._errors import LineProtocolError
-from ._lineprotocol import escape_key, escape_measurement, escape_tag_value
+from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
 from ._results import series_key, shape_frames
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
@@ -390,7 +390,7 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
         checks = (
             (pc.match_substring(text, "\n"), "contains a newline"),
             (pc.ends_with(text, "\\"), "ends with a backslash"),
-            (pc.match_substring_regex(text, r'\\[, ="]'),
+            (pc.match_substring_regex(text, UNSAFE_BACKSLASH),
              "has a backslash before a comma, space, equals sign or double quote"),
         )
         for found, problem in checks:

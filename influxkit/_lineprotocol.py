@@ -34,11 +34,13 @@ from ._errors import LineProtocolError
 from ._time import MAX_NS, MIN_NS, normalize_precision, time_to_int
 
 __all__ = [
+    "UNSAFE_BACKSLASH",
     "escape_key",
     "escape_measurement",
     "escape_tag_value",
     "format_field",
     "format_string",
+    "frame_kind",
     "iter_serialize",
     "serialize",
     "tag_fragment",
@@ -51,7 +53,8 @@ _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
 # InfluxDB 1.x reads a backslash before a comma, space, equals sign or double quote as
 # an escape in some places and not in others (its line splitter, its measurement
 # index, field keys): text with one cannot be stored so that it reads back.
-_UNSAFE_BACKSLASH: Final = re.compile(r'\\[, ="]')
+UNSAFE_BACKSLASH: Final = r'\\[, ="]'  # a regular expression, for the DataFrame encoders too
+_UNSAFE_BACKSLASH: Final = re.compile(UNSAFE_BACKSLASH)
 # The server strips these from the start of a line and of its field set.
 _STRIPPED: Final = ("\t", "\x00")
 _KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})

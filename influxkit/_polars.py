@@ -18,7 +18,7 @@ from typing import Any, Final
 import polars as pl
 
 from ._errors import LineProtocolError
-from ._lineprotocol import escape_key, escape_measurement, escape_tag_value
+from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
 from ._results import shape_frames
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT
 
@@ -27,7 +27,6 @@ __all__ = ["frames_from_results", "iter_polars_lines"]
 _BLOCK_ROWS: Final = 50_000
 _INT64_MAX: Final = 2**63 - 1
 _UNIT_NS: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
-_UNSAFE_BACKSLASH: Final = r'\\[, ="]'
 
 
 def iter_polars_lines(
@@ -203,7 +202,7 @@ def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> 
     checks = (
         (column.str.contains("\n", literal=True), "contains a newline"),
         (column.str.ends_with("\\"), "ends with a backslash"),
-        (column.str.contains(_UNSAFE_BACKSLASH),
+        (column.str.contains(UNSAFE_BACKSLASH),
          "has a backslash before a comma, space, equals sign or double quote"),
     )
     for bad, problem in checks:
