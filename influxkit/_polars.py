@@ -100,10 +100,19 @@ def iter_polars_lines(
     fields = pl.concat_str(field_parts, ignore_nulls=True).str.slice(1)
     parts += [pl.lit(" "), fields, *_time_text(df, time_name, precision)]
     line = pl.concat_str(parts, ignore_nulls=True)
-    step = block_rows or _BLOCK_ROWS
+    piece = block_rows or _BLOCK_ROWS
+    if piece >= _BLOCK_ROWS:
+        for start in range(0, df.height, piece):
+            block = df.slice(start, piece).select(line.str.join("\n").alias("lines"))
+            yield block["lines"][0].encode()
+        return
+    # Small pieces (a write's batch_size) are cut from large blocks: the expressions
+    # run once per block, not once per piece.
+    step = _BLOCK_ROWS - _BLOCK_ROWS % piece
     for start in range(0, df.height, step):
-        block = df.slice(start, step).select(line.str.join("\n").alias("lines"))
-        yield block["lines"][0].encode()
+        lines = df.slice(start, step).select(line.alias("line"))["line"]
+        for at in range(0, len(lines), piece):
+            yield lines.slice(at, piece).str.join("\n")[0].encode()
 
 
 def _refuse(df: pl.DataFrame, bad: pl.Series, reason: str, field: str,
