@@ -30,20 +30,6 @@ from influxkit import (
 from influxkit.testing import InfluxDBServer
 
 
-@pytest.fixture
-async def client(influxdb_server: InfluxDBServer, database: str) -> Any:
-    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
-                              db=database) as client:
-        yield client
-
-
-@pytest.fixture
-def blocking(influxdb_server: InfluxDBServer, database: str) -> Any:
-    with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
-                        mode="blocking") as client:
-        yield client
-
-
 def values(result: dict[str, Any]) -> list[list[Any]]:
     return list(iterpoints(result))
 

@@ -22,7 +22,6 @@ import enum
 import itertools
 import math
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -38,20 +37,6 @@ from influxkit.testing import InfluxDBServer
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
-
-
-@pytest.fixture
-async def client(influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
-    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
-                              db=database) as client:
-        yield client
-
-
-@pytest.fixture
-def blocking(influxdb_server: InfluxDBServer, database: str) -> Any:
-    with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
-                        mode="blocking") as client:
-        yield client
 
 
 def times(*ns: int) -> pd.DatetimeIndex:

@@ -16,7 +16,6 @@ import itertools
 import math
 import re
 import zoneinfo
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -34,20 +33,6 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 UTC = dt.timezone.utc
 T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
-
-
-@pytest.fixture
-async def client(influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
-    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
-                              db=database) as client:
-        yield client
-
-
-@pytest.fixture
-def blocking(influxdb_server: InfluxDBServer, database: str) -> Any:
-    with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
-                        mode="blocking") as client:
-        yield client
 
 
 READ_BACK = "SELECT * FROM $m WHERE time = $t GROUP BY *"
