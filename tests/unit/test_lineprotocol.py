@@ -596,3 +596,100 @@ def test_integer_time_out_of_range_for_its_precision() -> None:
     assert serialize(point(time=2_562_047), precision="h")  # 2262-04-11
     with pytest.raises(LineProtocolError, match="outside the range"):
         serialize(point(time=2_562_048), precision="h")
+
+
+# -- generated encoders for repeated dict shapes -------------------------------------------
+#
+# A list of dicts is encoded by functions generated per shape; each must agree exactly
+# with the general encoder, point by point, whatever follows what.
+
+_NAMES = st.sampled_from(["m", "cpu load", "a,b", "日本", "m2"])
+_KEYS = st.sampled_from(["k", "host", "a b", "x=y", "é"])
+_TAG_VALUES = st.one_of(
+    st.sampled_from(["a", "b c", "d,e=f", "", "日本"]), st.none(), st.integers(-5, 5),
+    st.text(max_size=4),
+)
+_FIELD_VALUES = st.one_of(
+    st.floats(), st.integers(INT64_MIN - 2, INT64_MAX + 2), st.booleans(),
+    st.text(max_size=4), st.none(), st.sampled_from([Color.RED, Decimal("1.5"), np.int64(3)]),
+)
+_TIMES = st.one_of(
+    st.none(), st.integers(-(2**63), 2**63), st.just(dt.datetime(2020, 1, 1, 0, 0, 1)),
+)
+
+
+@st.composite
+def _points_of_few_shapes(draw: st.DrawFn) -> list[dict[str, Any]]:
+    shapes = draw(st.lists(
+        st.tuples(_NAMES, st.lists(_KEYS, max_size=3, unique=True),
+                  st.lists(_KEYS, min_size=1, max_size=3, unique=True), st.booleans()),
+        min_size=1, max_size=3,
+    ))
+    points = []
+    for _ in range(draw(st.integers(1, 12))):
+        name, tag_keys, field_keys, named = draw(st.sampled_from(shapes))
+        point: dict[str, Any] = {}
+        if named:
+            point["measurement"] = name
+        if tag_keys:
+            point["tags"] = {key: draw(_TAG_VALUES) for key in tag_keys}
+        point["fields"] = {key: draw(_FIELD_VALUES) for key in field_keys}
+        point["time"] = draw(_TIMES)
+        points.append(point)
+    return points
+
+
+def _one_by_one(points: list[dict[str, Any]], precision: str) -> bytes | tuple[int, str]:
+    lines = []
+    for index, each in enumerate(points):
+        try:
+            lines.append(serialize(each, measurement="default", precision=precision))
+        except LineProtocolError as exc:
+            return index, str(exc).replace("point 0", f"point {index}", 1)
+    return b"\n".join(lines)
+
+
+@given(_points_of_few_shapes(), st.sampled_from(["ns", "u", "s", "h"]))
+def test_points_of_repeated_shapes_encode_like_single_points(
+    points: list[dict[str, Any]], precision: str,
+) -> None:
+    expected = _one_by_one(points, precision)
+    for _ in range(2):  # the second pass runs on encoders the first one generated
+        try:
+            got: bytes | LineProtocolError = serialize(points, measurement="default",
+                                                       precision=precision)
+        except LineProtocolError as exc:
+            got = exc
+        if isinstance(expected, tuple):
+            assert isinstance(got, LineProtocolError)
+            assert (got.index, str(got)) == expected
+        else:
+            assert got == expected
+
+
+def test_a_str_enum_key_equal_to_a_known_key_is_still_written_by_name() -> None:
+    class Key(str, enum.Enum):
+        HOST = "host"
+
+    plain = point(tags={"host": "host"}, fields={"host": 1.5})
+    enums = point(tags={Key.HOST: "host"}, fields={Key.HOST: 1.5})
+    assert serialize([plain, plain, plain, enums]).split(b"\n")[3] == b"m,HOST=host HOST=1.5"
+    values = point(tags={"host": Key.HOST}, fields={"host": 1.5})
+    assert serialize([plain, plain, plain, values]).split(b"\n")[3] == b"m,host=HOST host=1.5"
+    named = point(measurement=Unit.CELSIUS, fields={"f": 1.5})
+    assert serialize([point(measurement="°C", fields={"f": 1.5})] * 3 + [named]
+                     ).split(b"\n")[3] == b"CELSIUS f=1.5"
+
+
+def test_a_shape_change_in_the_middle_of_a_list_is_encoded_and_checked() -> None:
+    points = [point(fields={"f": 1.5}, time=i) for i in range(3)]
+    points += [point(fields={"f": 2}), point(fields={"f": 1.5, "g": True}, time=3),
+               point(tags={"t": "x y"}, fields={"f": 1.5}, time=4),
+               point(fields={"f": 1.5}, time=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))]
+    assert serialize(points).split(b"\n") == [
+        b"m f=1.5 0", b"m f=1.5 1", b"m f=1.5 2", b"m f=2i", b"m f=1.5,g=true 3",
+        b"m,t=x\\ y f=1.5 4", b"m f=1.5 1577836800000000000",
+    ]
+    with pytest.raises(LineProtocolError, match="NaN") as info:
+        serialize([*points, point(fields={"f": math.nan}, time=5)])
+    assert info.value.index == len(points)
