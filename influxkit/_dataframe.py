@@ -417,8 +417,17 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
             escaped.append(prefix + piece if piece else fallback)
         pieces = pa.array(escaped, type=pa.large_string())
     table = pa.concat_arrays([pieces, pa.array([fallback], type=pa.large_string())])
-    slots = np.where(codes < 0, len(distinct), codes)
-    return table, slots
+    return table, _slots(codes, len(distinct))
+
+
+def _slots(codes: np.ndarray, missing_slot: int) -> np.ndarray:
+    """Codes as table slots (``missing_slot`` for -1), int32 when they fit, made in place."""
+    if missing_slot < 2**31 - 1 and codes.dtype != np.int32:
+        codes = codes.astype(np.int32)
+    elif not codes.flags.writeable:
+        codes = codes.copy()
+    codes[codes < 0] = missing_slot
+    return codes
 
 
 def _index_times(index: pd.DatetimeIndex, precision: str, rows: _Rows) -> np.ndarray:
@@ -530,12 +539,12 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
         return
 
     times = _index_times(index, precision, rows)
-    tag_parts: list[Any] = []
+    tag_sets = _TagSets(head)
     for key in sorted({*tag_names, *extra}, key=_name_text):
         if key in tag_set:
-            tag_parts.append(_tag_table(df[key], key, tag_keys[key], extra.get(key), rows))
+            tag_sets.add(*_tag_table(df[key], key, tag_keys[key], extra.get(key), rows))
         elif key in extra:
-            tag_parts.append(extra[key])
+            tag_sets.add(extra[key])
     fields = []
     for name in field_names:
         field = _field_column(df[name], name, field_keys[name], rows)
@@ -554,7 +563,8 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
             position, field="fields",
         )
 
-    prefix = _line_prefixes(head, tag_parts)
+    prefix = tag_sets.prefixes()
+    del tag_sets
     width = 22 + (len(prefix) if isinstance(prefix, str) else 16 + prefix[0].nbytes // len(
         prefix[0]))
     width += sum(field.width(len(df)) for field in fields)
@@ -587,39 +597,82 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _line_prefixes(head: str, tag_parts: list[Any]) -> str | tuple[Any, np.ndarray]:
+# Tag sets are numbered by combining each tag's slot (mixed radix) into one code per
+# row. Up to this many combinations, the text of every combination is built (no second
+# pass over the rows); beyond, the combinations actually present are numbered anew.
+_CARTESIAN_LIMIT: Final = 65_536
+
+
+class _TagSets:
     """What starts each line: measurement, tag set and the space after it.
 
-    A constant string when every tag is constant; otherwise the text of each distinct
-    tag set and each row's slot in it, so that a block needs one ``take``.
+    Tags are added in line order, each a constant text or a table of texts with each
+    row's slot in it; the slots are folded into one code per row as they come, so
+    only one array of codes is held at a time.
     """
-    if all(isinstance(part, str) for part in tag_parts):
-        return head + "".join(tag_parts) + " "
-    combined: np.ndarray | None = None
-    for part in tag_parts:
-        if isinstance(part, str):
-            continue
-        table, slots = part
-        if combined is None:
-            combined = slots
-            continue
-        if int(combined.max()) >= _INT64_MAX // len(table):  # pragma: no cover - huge
-            combined = pd.factorize(combined)[0]
-        combined = combined * len(table) + slots
-    assert combined is not None
-    codes, _ = pd.factorize(combined)
-    codes = codes.astype(np.int64, copy=False)
-    firsts = _first_rows(codes)
-    pieces: list[Any] = [head]
-    for part in tag_parts:
-        if isinstance(part, str):
-            pieces.append(part)
-        else:
-            table, slots = part
-            pieces.append(pc.take(table, pa.array(slots[firsts])))
-    pieces.append(" ")
-    sets = pc.binary_join_element_wise(*_merge(pieces), _scalar(""), null_handling="skip")
-    return sets, codes
+
+    def __init__(self, head: str) -> None:
+        self.parts: list[Any] = [head]  # texts, and tables (pyarrow arrays)
+        self.sizes: list[int] = []  # size of each table
+        self.codes: np.ndarray | None = None  # each row's combination
+        self.combinations = 1
+
+    def add(self, part: Any, slots: np.ndarray | None = None) -> None:
+        self.parts.append(part)
+        if slots is None:
+            return
+        self.sizes.append(len(part))
+        self.codes = slots if self.codes is None else self._fold(self.codes, slots, len(part))
+        self.combinations *= len(part)
+
+    def _fold(self, codes: np.ndarray, slots: np.ndarray, size: int) -> np.ndarray:
+        if self.combinations * size >= 2**62:  # pragma: no cover - needs huge tag tables
+            self._collapse()
+            assert self.codes is not None
+            codes = self.codes
+        if self.combinations * size >= 2**31 and codes.dtype != np.int64:
+            codes = codes.astype(np.int64)
+        codes *= size
+        codes += slots
+        return codes
+
+    def _choices(self, combinations: np.ndarray) -> list[np.ndarray]:
+        """Each table's slot in the given combinations (mixed radix, last tag fastest)."""
+        choices = []
+        stride = self.combinations
+        for size in self.sizes:
+            stride //= size
+            choices.append((combinations // stride) % size)
+        return choices
+
+    def _texts(self, combinations: np.ndarray) -> Any:
+        """The text (measurement and tag set) of the given combinations."""
+        pieces: list[Any] = []
+        choices = iter(self._choices(combinations))
+        for part in self.parts:
+            pieces.append(part if isinstance(part, str) else pc.take(part, pa.array(next(choices))))
+        return pc.binary_join_element_wise(*_merge(pieces), _scalar(""), null_handling="skip")
+
+    def _collapse(self) -> None:
+        """Number the combinations present anew, densely: one table of their texts."""
+        assert self.codes is not None
+        codes, _ = pd.factorize(self.codes)
+        table = self._texts(self.codes[_first_rows(codes)])
+        self.parts, self.sizes, self.combinations = [table], [len(table)], len(table)
+        self.codes = codes.astype(np.int32) if len(table) < 2**31 else codes
+
+    def prefixes(self) -> str | tuple[Any, np.ndarray]:
+        """A constant string when every tag is constant; otherwise the text of each tag
+        set and each row's slot in it, so that a block needs one ``take``."""
+        if self.codes is None:
+            return "".join(self.parts) + " "
+        if self.combinations > _CARTESIAN_LIMIT:
+            self._collapse()
+            assert self.codes is not None
+        # The text of every combination, numbered like the codes.
+        texts = self._texts(np.arange(self.combinations, dtype=np.int64))
+        sets = pc.binary_join_element_wise(texts, _scalar(" "), _scalar(""))
+        return sets, self.codes
 
 
 def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:

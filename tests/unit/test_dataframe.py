@@ -673,18 +673,22 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], dict[str, Any], st
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frames(), st.sampled_from([None, 1, 2, 3]))
+@given(frames(), st.sampled_from([None, 1, 2, 3]), st.sampled_from([1, 65_536]))
 def test_frames_encode_like_the_mapping_encoder(
-        case: tuple[pd.DataFrame, list[str], dict[str, Any], str], block: int | None) -> None:
+        case: tuple[pd.DataFrame, list[str], dict[str, Any], str], block: int | None,
+        cartesian: int) -> None:
     df, tag_columns, extra, precision = case
-    if block is None:
-        check_against_oracle(df, tag_columns, extra, precision)
-        return
-    # Tiny blocks: each has its own pattern of missing cells, and they are encoded on
-    # threads once there are a few.
-    with mock.patch.object(_dataframe, "_MIN_BLOCK_ROWS", 1), \
-            mock.patch.object(_dataframe, "_MAX_BLOCK_ROWS", block):
-        check_against_oracle(df, tag_columns, extra, precision)
+    # Tag sets are numbered by building every combination of tag values, or (beyond a
+    # limit, 1 here) by numbering anew the combinations present.
+    with mock.patch.object(_dataframe, "_CARTESIAN_LIMIT", cartesian):
+        if block is None:
+            check_against_oracle(df, tag_columns, extra, precision)
+            return
+        # Tiny blocks: each has its own pattern of missing cells, and they are encoded
+        # on threads once there are a few.
+        with mock.patch.object(_dataframe, "_MIN_BLOCK_ROWS", 1), \
+                mock.patch.object(_dataframe, "_MAX_BLOCK_ROWS", block):
+            check_against_oracle(df, tag_columns, extra, precision)
 
 
 @settings(max_examples=100, deadline=None)
