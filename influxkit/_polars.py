@@ -27,6 +27,10 @@ __all__ = ["frames_from_results", "iter_polars_lines"]
 _BLOCK_ROWS: Final = 50_000
 _INT64_MAX: Final = 2**63 - 1
 _UNIT_NS: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
+# Up to this many distinct values, a tag column that needs escaping is escaped value by
+# value and mapped; beyond, with a regular expression over every row.
+_MAPPED_TAG_VALUES: Final = 100_000
+_TAG_ESCAPES: Final = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 
 
 def iter_polars_lines(
@@ -208,23 +212,34 @@ def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> 
             )
         text = text.cast(pl.Utf8)
     column = df.select(text.alias(name))[name]
+    # The checks run over the uniques values (tags repeat), and the row of a bad one
+    # is looked up only to name it.
+    uniques = column.unique()
     checks = (
-        (column.str.contains("\n", literal=True), "contains a newline"),
-        (column.str.ends_with("\\"), "ends with a backslash"),
-        (column.str.contains(UNSAFE_BACKSLASH),
+        (uniques.str.contains("\n", literal=True), "contains a newline"),
+        (uniques.str.ends_with("\\"), "ends with a backslash"),
+        (uniques.str.contains(UNSAFE_BACKSLASH),
          "has a backslash before a comma, space, equals sign or double quote"),
     )
     for bad, problem in checks:
         bad = bad.fill_null(False)
         if bad.any():
-            row = int(bad.arg_true()[0])
+            row = int(column.is_in(uniques.filter(bad)).fill_null(False).arg_true()[0])
+            value = column[row]
             raise LineProtocolError(
-                f"tag {name!r} value {column[row]!r} {problem}, which line protocol cannot "
-                f"carry (row {row})", index=row, field=name, value=column[row],
+                f"tag {name!r} value {value!r} {problem}, which line protocol cannot "
+                f"carry (row {row})", index=row, field=name, value=value,
             )
-    if column.str.contains(r"[,= ]").any():
-        text = text.str.replace_all(r"([,= ])", r"\$1")
-    if not column.null_count() and not (column.str.len_bytes() == 0).any():
+    if uniques.str.contains(r"[,= ]").any():
+        if len(uniques) <= _MAPPED_TAG_VALUES:
+            values = [value for value in uniques.to_list() if value is not None]
+            text = text.replace_strict(
+                {value: value.translate(_TAG_ESCAPES) for value in values},
+                default=None, return_dtype=pl.Utf8,
+            )
+        else:
+            text = text.str.replace_all(r"([,= ])", r"\$1")
+    if not uniques.null_count() and not (uniques.str.len_bytes() == 0).any():
         return [pl.lit(f",{key}="), text]
     # An empty tag is a missing one: the extra tag of the same name, if any, fills it.
     present = pl.when(text.str.len_bytes() > 0).then(pl.lit(f",{key}=") + text)
