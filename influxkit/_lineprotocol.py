@@ -506,6 +506,7 @@ def iter_serialize(
     precision: str | None = None,
     *,
     block_lines: int | None = None,
+    threads: int | None = None,
     **extra_tags: Any,
 ) -> Iterator[bytes]:
     """Encode ``data`` as blocks of line protocol (each one or more lines, no final newline).
@@ -513,7 +514,8 @@ def iter_serialize(
     This is :func:`serialize` in pieces, for sending large inputs in batches: encoded
     points come in blocks of at most ``block_lines`` lines (line protocol given as
     ``str`` or ``bytes`` is passed on as it is). DataFrames are checked whole before
-    their first block.
+    their first block. ``threads`` limits the threads encoding a pandas DataFrame (by
+    default up to four).
     """
     unit = normalize_precision(precision)
     if isinstance(tag_columns, str):  # one column's name, not its letters
@@ -523,7 +525,8 @@ def iter_serialize(
         # Validate the shared tags once, before any point.
         tag_fragment(extra_tags)
     counter = [0]
-    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, block_lines)
+    yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, block_lines,
+                           threads)
 
 
 _LINES_PER_BLOCK: Final = 5_000
@@ -531,7 +534,7 @@ _LINES_PER_BLOCK: Final = 5_000
 
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
                 extra_tags: Mapping[str, Any], counter: list[int],
-                block_lines: int | None) -> Iterator[bytes]:
+                block_lines: int | None, threads: int | None = None) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data).strip(b"\n")
         if extra_tags:
@@ -565,7 +568,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
             from ._dataframe import iter_pandas_lines
 
             yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags,
-                                         block_rows=block_lines)
+                                         block_rows=block_lines, threads=threads)
         else:
             from ._polars import iter_polars_lines
 
@@ -592,7 +595,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         return
     if isinstance(data, Iterable):
         yield from _encode_iterable(data, measurement, tag_columns, precision, extra_tags, counter,
-                                    block_lines or _LINES_PER_BLOCK)
+                                    block_lines or _LINES_PER_BLOCK, threads)
         return
     raise LineProtocolError(
         f"cannot write an object of type {type(data).__name__}: write mappings, DataFrames, "
@@ -603,7 +606,8 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
 
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
                      precision: str, extra_tags: Mapping[str, Any],
-                     counter: list[int], block_lines: int) -> Iterator[bytes]:
+                     counter: list[int], block_lines: int,
+                     threads: int | None) -> Iterator[bytes]:
     # The common case, many dicts or many objects of one class, is batched into blocks
     # so that the per-point cost is one encode call and a list append. The index of a
     # point is ``first + len(lines)``: no counting in the loop.
@@ -643,7 +647,7 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                         lines.clear()
                     counter[0] = first
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
-                                           counter, block_lines)
+                                           counter, block_lines, threads)
                     first = counter[0]
         except LineProtocolError as exc:
             raise exc.locate(first + len(lines), item) from None

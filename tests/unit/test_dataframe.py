@@ -94,6 +94,19 @@ def oracle_points(df: pd.DataFrame, measurement: str, tag_columns: list[str],
     return points
 
 
+_FLOAT_FORMATTER = _dataframe._float_formatter
+
+
+@pytest.fixture(autouse=True)
+def _arrow_floats() -> Any:
+    """Exact texts below are pyarrow's (``2`` for 2.0); whether polars formats the
+    floats instead depends on what is installed and the frame's size. The property
+    test runs both ways and compares values, not texts."""
+    with mock.patch.object(_dataframe, "_float_formatter",
+                           return_value=_dataframe._arrow_float_text):
+        yield
+
+
 def check_against_oracle(df: pd.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str) -> None:
     try:
@@ -673,14 +686,19 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], dict[str, Any], st
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(frames(), st.sampled_from([None, 1, 2, 3]), st.sampled_from([1, 65_536]))
+@given(frames(), st.sampled_from([None, 1, 2, 3]), st.sampled_from([1, 65_536]),
+       st.sampled_from(["pyarrow", "polars"]))
 def test_frames_encode_like_the_mapping_encoder(
         case: tuple[pd.DataFrame, list[str], dict[str, Any], str], block: int | None,
-        cartesian: int) -> None:
+        cartesian: int, floats: str) -> None:
     df, tag_columns, extra, precision = case
+    formatter = (_dataframe._arrow_float_text if floats == "pyarrow" else
+                 _dataframe._polars_float_text)
+    _FLOAT_FORMATTER(_dataframe._POLARS_FLOATS_FROM_ROWS)  # looks polars up
     # Tag sets are numbered by building every combination of tag values, or (beyond a
     # limit, 1 here) by numbering anew the combinations present.
-    with mock.patch.object(_dataframe, "_CARTESIAN_LIMIT", cartesian):
+    with mock.patch.object(_dataframe, "_CARTESIAN_LIMIT", cartesian), \
+            mock.patch.object(_dataframe, "_float_formatter", return_value=formatter):
         if block is None:
             check_against_oracle(df, tag_columns, extra, precision)
             return
@@ -901,3 +919,24 @@ def test_decoding_what_was_encoded_round_trips() -> None:
         values.append(row)
     back = frame_from_series({"columns": ["time", *df.columns], "values": values}, "ns")
     pd.testing.assert_frame_equal(back, df, check_freq=False)
+
+
+def test_floats_of_large_frames_are_formatted_by_polars_when_it_is_installed() -> None:
+    pytest.importorskip("polars")
+    with mock.patch.object(_dataframe, "_polars_floats", []):
+        rows = _dataframe._POLARS_FLOATS_FROM_ROWS
+        assert _FLOAT_FORMATTER(rows) is _dataframe._polars_float_text
+    with mock.patch.object(_dataframe, "_polars_floats", [None]):  # polars not installed
+        assert _FLOAT_FORMATTER(10**9) is _dataframe._arrow_float_text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
+def test_polars_float_text_reads_back_exactly(values: list[float]) -> None:
+    pytest.importorskip("polars")
+    import pyarrow as pa
+
+    assert _FLOAT_FORMATTER(10**9) is _dataframe._polars_float_text
+    texts = _dataframe._polars_float_text(pa.array(values, pa.float64())).to_pylist()
+    assert [struct.pack("<d", float(text)) for text in texts] == [
+        struct.pack("<d", value) for value in values]
