@@ -44,13 +44,9 @@ from __future__ import annotations
 
 import enum
 import importlib
-import os
 import sys
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final, TypeAlias
 
@@ -64,6 +60,7 @@ from pandas.api.types import (
     is_unsigned_integer_dtype,
 )
 
+from ._blocks import THREADS, cut_lines, in_order
 from ._errors import LineProtocolError
 from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
 from ._results import series_key, shape_frames
@@ -93,13 +90,7 @@ _MIN_BLOCK_ROWS: Final = 2_000
 _MAX_BLOCK_ROWS: Final = 100_000
 
 
-def _cpu_count() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)  # the CPUs this process may use
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
-
-# Threads encoding blocks of one large frame at once (1 turns them off).
-_THREADS: Final = min(4, _cpu_count())
 
 _NS_PER_RESOLUTION: Final = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
@@ -541,7 +532,7 @@ def iter_pandas_lines(
             "writing DataFrames needs pyarrow: pip install 'influxkit[pandas]'"
         )
     yield from _encode_frame(df, measurement, tag_columns, normalize_precision(precision),
-                             extra_tags, drop_empty_rows, block_rows, threads or _THREADS)
+                             extra_tags, drop_empty_rows, block_rows, threads or THREADS)
 
 
 def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str] | None,
@@ -619,24 +610,8 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     else:
         block -= block % piece
     spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
-    if threads < 2 or len(spans) < 3:
-        for start, stop in spans:
-            yield from _encode_block(prefix, fields, times, start, stop, piece)
-        return
-    # pyarrow's kernels release the GIL: blocks are encoded on a few threads, a few
-    # blocks ahead of the consumer (memory stays bounded), and yielded in order.
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="influxkit-dataframe")
-    try:
-        pending: deque[Future[list[bytes]]] = deque()
-        for start, stop in spans:
-            pending.append(pool.submit(_encode_block, prefix, fields, times, start, stop,
-                                       piece))
-            if len(pending) > threads:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    yield from in_order(lambda span: _encode_block(prefix, fields, times, *span, piece), spans,
+                        len(spans), threads)
 
 
 # Tag sets are numbered by combining each tag's slot (mixed radix) into one code per
@@ -747,14 +722,9 @@ def _encode_block(prefix: str | tuple[Any, np.ndarray], fields: list[_Field],
     lines = pc.binary_join_element_wise(*_merge(parts), _scalar(""), null_handling="skip")
     if len(lines) != stop - start:  # pragma: no cover - see above
         raise AssertionError("line protocol block lost rows")
-    buffers = lines.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(lines) + 1,
-                            offset=lines.offset * 8)
     # Each line ends with its "\n" (a string field may hold more), so the offsets are
-    # the line boundaries; the last newline of each piece is dropped.
-    text = buffers[2]
-    cuts = [*range(0, len(lines), piece), len(lines)]
-    return [bytes(text[int(offsets[a]):int(offsets[b]) - 1]) for a, b in pairwise(cuts)]
+    # the line boundaries.
+    return cut_lines(lines, piece)
 
 
 def _field_parts(fields: list[_Field], start: int, stop: int) -> list[Any]:

@@ -514,8 +514,8 @@ def iter_serialize(
     This is :func:`serialize` in pieces, for sending large inputs in batches: encoded
     points come in blocks of at most ``block_lines`` lines (line protocol given as
     ``str`` or ``bytes`` is passed on as it is). DataFrames are checked whole before
-    their first block. ``threads`` limits the threads encoding a pandas DataFrame (by
-    default up to four).
+    their first block. ``threads`` limits the threads encoding a DataFrame (by default up
+    to four).
     """
     unit = normalize_precision(precision)
     if isinstance(tag_columns, str):  # one column's name, not its letters
@@ -573,7 +573,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
             from ._polars import iter_polars_lines
 
             yield from iter_polars_lines(data, measurement, tag_columns, precision, extra_tags,
-                                         block_rows=block_lines)
+                                         block_rows=block_lines, threads=threads)
         counter[0] += 1
         return
     encoder = getattr(type(data), "__influxkit_encoder__", None)

@@ -11,12 +11,14 @@ cannot carry is refused before the first block, naming the row and the value.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Final
 
 import polars as pl
 
+from ._blocks import THREADS, cut_lines, in_order
 from ._errors import LineProtocolError
 from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
 from ._results import shape_frames
@@ -25,6 +27,7 @@ from ._time import MAX_NS, MIN_NS, NS_PER_UNIT
 __all__ = ["frames_from_results", "iter_polars_lines"]
 
 _BLOCK_ROWS: Final = 50_000
+_PYARROW: list[bool] = []  # whether pyarrow can be imported, once looked up
 _INT64_MAX: Final = 2**63 - 1
 _UNIT_NS: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 # Up to this many distinct values, a tag column that needs escaping is escaped value by
@@ -41,6 +44,7 @@ def iter_polars_lines(
     extra_tags: Mapping[str, Any],
     *,
     block_rows: int | None = None,
+    threads: int | None = None,
 ) -> Iterator[bytes]:
     """Encode a polars DataFrame as blocks of line protocol, one line per row, in order.
 
@@ -91,32 +95,75 @@ def iter_polars_lines(
         if empty.any():
             _refuse(df, empty, "point has no fields (missing values are left out); InfluxDB "
                     "needs at least one", "fields")
-    # Each field is ",key=value": two parts (a constant and the column's text) where the
-    # column always has a value, one part that is null where it hasn't; the comma
-    # before the first field present is then cut off.
-    field_parts: list[pl.Expr] = []
-    for name in field_names:
-        value = _field_text(df, name)
-        if missing[name] is None:
-            field_parts += [pl.lit(f",{field_keys[name]}="), value]
-        else:
-            field_parts.append(pl.lit(f",{field_keys[name]}=") + value)
-    fields = pl.concat_str(field_parts, ignore_nulls=True).str.slice(1)
-    parts += [pl.lit(" "), fields, *_time_text(df, time_name, precision)]
-    line = pl.concat_str(parts, ignore_nulls=True)
+    parts.append(pl.lit(" "))
+    parts += _field_pieces(df, field_names, field_keys, missing)
+    parts += _time_text(df, time_name, precision)
     piece = block_rows or _BLOCK_ROWS
-    if piece >= _BLOCK_ROWS:
-        for start in range(0, df.height, piece):
-            block = df.slice(start, piece).select(line.str.join("\n").alias("lines"))
-            yield block["lines"][0].encode()
+    step = max(piece, _BLOCK_ROWS - _BLOCK_ROWS % piece)
+    if _has_pyarrow():
+        # Each line ends with its newline; blocks of lines are cut from the text
+        # buffer polars hands to pyarrow, with no joining.
+        line = pl.concat_str([*parts, pl.lit("\n")], ignore_nulls=True)
+
+        def encode(start: int) -> list[bytes]:
+            lines = df.slice(start, step).select(line).to_series()
+            return cut_lines(lines.to_arrow(compat_level=pl.CompatLevel.oldest()), piece)
+
+        starts = range(0, df.height, step)
+        yield from in_order(encode, starts, len(starts), threads or THREADS)
         return
-    # Small pieces (a write's batch_size) are cut from large blocks: the expressions
-    # run once per block, not once per piece.
-    step = _BLOCK_ROWS - _BLOCK_ROWS % piece
+    # Without pyarrow, polars joins the lines and hands them over as bytes. Small pieces
+    # (a write's batch_size) are cut from large blocks: the expressions run once per
+    # block, not once per piece.
+    line = pl.concat_str(parts, ignore_nulls=True)
     for start in range(0, df.height, step):
-        lines = df.slice(start, step).select(line.alias("line"))["line"]
+        lines = df.slice(start, step).select(line).to_series()
         for at in range(0, len(lines), piece):
-            yield lines.slice(at, piece).str.join("\n")[0].encode()
+            yield lines.slice(at, piece).str.join("\n").cast(pl.Binary).item()
+
+
+def _has_pyarrow() -> bool:
+    if not _PYARROW:
+        try:
+            importlib.import_module("pyarrow")
+            _PYARROW.append(True)
+        except ImportError:
+            _PYARROW.append(False)
+    return bool(_PYARROW[0])
+
+
+def _field_pieces(df: pl.DataFrame, names: list[str], keys: Mapping[str, str],
+                  missing: Mapping[str, pl.Expr | None]) -> list[pl.Expr]:
+    """The pieces of the field set, to be joined with the rest of the line in one go.
+
+    A piece that is null where its column has no value is left out, with its comma. A
+    field that always has a value (the anchor) is always written: fields before it carry
+    their comma after them, fields after it before them. Columns that always have a
+    value give two or three pieces (constant text and the column's text), which polars
+    joins without building an intermediate column.
+    """
+    anchor = next((i for i, name in enumerate(names) if missing[name] is None), None)
+    if anchor is None:
+        # Every field is missing somewhere: each is ",key=value" (null where missing),
+        # and the comma before the first one present is cut off.
+        joined = pl.concat_str(
+            [pl.lit(f",{keys[name]}=") + _field_text(df, name) for name in names],
+            ignore_nulls=True,
+        )
+        return [joined.str.slice(1)]
+    pieces: list[pl.Expr] = []
+    for i, name in enumerate(names):
+        value = _field_text(df, name)
+        before = "," if i > anchor else ""
+        after = "," if i < anchor else ""
+        if missing[name] is None:
+            pieces += [pl.lit(f"{before}{keys[name]}="), value]
+            if after:
+                pieces.append(pl.lit(after))
+        else:
+            piece = pl.lit(f"{before}{keys[name]}=") + value
+            pieces.append(piece + pl.lit(after) if after else piece)
+    return pieces
 
 
 def _refuse(df: pl.DataFrame, bad: pl.Series, reason: str, field: str,

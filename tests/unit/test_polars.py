@@ -889,14 +889,19 @@ def polars_frames(draw: st.DrawFn) -> Case:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(polars_frames(), st.sampled_from([None, 1, 2, 3]), st.sampled_from([0, 100_000]))
+@given(polars_frames(), st.sampled_from([None, 1, 2, 3]), st.sampled_from([0, 100_000]),
+       st.booleans())
 def test_frames_encode_like_the_mapping_encoder(case: Case, block_rows: int | None,
-                                                 mapped: int) -> None:
+                                                 mapped: int, arrow: bool) -> None:
     df, tag_columns, extra, precision = case
     note(f"df = {df.to_dict(as_series=False)!r}\nschema = {df.schema!r}")
     # Tags are escaped by mapping their distinct values, or (beyond a limit, 0 here)
-    # by a regular expression over every row.
-    with mock.patch.object(_polars, "_MAPPED_TAG_VALUES", mapped):
+    # by a regular expression over every row. Lines are cut from pyarrow's text
+    # buffer, or joined by polars where pyarrow is not installed. With tiny blocks,
+    # several are encoded at once on threads.
+    with mock.patch.object(_polars, "_MAPPED_TAG_VALUES", mapped), \
+            mock.patch.object(_polars, "_PYARROW", [arrow]), \
+            mock.patch.object(_polars, "_BLOCK_ROWS", 2 if block_rows else 50_000):
         written = check_against_oracle(df, tag_columns, extra, precision, block_rows)
     if isinstance(written, LineProtocolError):
         event(f"refused: {re.sub(r'[^a-z ]', '', written.reason.split(';')[0])[:40]}")
