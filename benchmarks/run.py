@@ -313,6 +313,31 @@ def check_counts(got: dict[str, int], want: dict[str, int]) -> list[str]:
 def fresh_database(server: Any, name: str) -> None:
     server.drop_database(name)
     server.create_database(name)
+    settle(server)
+
+
+def settle(server: Any, *, idle: float = 0.1, limit: float = 30.0) -> None:
+    """Wait until the server is quiet (under ``idle`` of a CPU over a quarter second):
+    the work left over from the previous write (WAL snapshots, compactions, the drop)
+    must not be timed as part of the next contender's."""
+    pid = server.pid
+    if pid is None:
+        return
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds() -> float:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    deadline = time.monotonic() + limit
+    before = cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_seconds()
+        if now - before < idle * 0.25:
+            return
+        before = now
 
 
 # -- expected results -------------------------------------------------------------------------
@@ -425,6 +450,7 @@ class Bench:
                     fresh_database(self.server, db)
                 elif workload.kind == "query":
                     db = QUERY_DB
+                    settle(self.server)
                 run = run_worker(workload, contender, self.data_dir, url=url, db=db,
                                  rows=self.rows(workload) if workload.size == "big" else 0,
                                  save=save)
@@ -710,7 +736,9 @@ aioinflux, influxdb and influxdb_client in the workload (for polars input: the f
 peer on the pandas frame, as the peers take no polars frames), whether or not that
 peer's output is right; "vs best ref" divides by the fastest reference (for queries:
 the fastest MessagePack rows reference). Encoders get one untimed warm-up on the first
-100 rows. Correctness: every encoder's output is parsed and compared point by point
+100 rows. Writes (into a fresh database) and queries start once the server is quiet
+(under a tenth of a CPU), so no contender is timed with the server still busy with
+the previous one's points. Correctness: every encoder's output is parsed and compared point by point
 with the data (not with another encoder); every write is checked with SELECT count(*)
 and, in round 1, by reading everything back as MessagePack; every query answer is
 compared column by column (values and types) with the data."""
