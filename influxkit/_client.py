@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import aiohttp
 
 from . import __version__
+from ._admin import AdminMixin
+from ._connect import ConnectMixin
 from ._errors import (
     InfluxDBConnectionError,
     InfluxDBError,
@@ -37,6 +39,7 @@ from ._results import (
 )
 from ._results import msgpack_available as _msgpack_available
 from ._time import normalize_precision
+from ._writing import WritingMixin
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -94,7 +97,7 @@ class _Body(aiohttp.BytesPayload):
         self._size = len(value)
 
 
-class InfluxDBClient:
+class InfluxDBClient(AdminMixin, WritingMixin, ConnectMixin):
     """A client for InfluxDB's HTTP API, asynchronous by default and blocking on request.
 
     Args:
@@ -115,6 +118,11 @@ class InfluxDBClient:
         verify_ssl: set to ``False`` to skip verifying the server's certificate.
         gzip: compress request bodies and ask for compressed answers. Worth it on
             slow links; on a LAN it costs more CPU than it saves.
+        default_tags: tags added to every point written by this client (a point's own
+            tags, and the extra tags of a write, win).
+        use_udp: send writes as UDP datagrams to ``udp_port`` (InfluxDB's UDP
+            listener; no answer, so no error is ever reported by the server).
+        udp_port: the port of the server's UDP listener.
         loop: accepted for compatibility and ignored.
         **kwargs: passed on to :class:`aiohttp.ClientSession`.
 
@@ -144,6 +152,9 @@ class InfluxDBClient:
         timeout: aiohttp.ClientTimeout | float | None = None,
         verify_ssl: bool = True,
         gzip: bool = False,
+        default_tags: Mapping[str, Any] | None = None,
+        use_udp: bool = False,
+        udp_port: int = 4444,
         loop: asyncio.AbstractEventLoop | None = None,
         **kwargs: Any,
     ) -> None:
@@ -158,6 +169,10 @@ class InfluxDBClient:
         self.ssl = bool(ssl)
         self.unix_socket = unix_socket
         self.gzip = gzip
+        # A copy: the caller's mapping is never changed, nor read again.
+        self.default_tags: dict[str, Any] = dict(default_tags or {})
+        self.use_udp = use_udp
+        self.udp_port = udp_port
         self.max_request_bytes = MAX_REQUEST_BYTES
         self._ssl_option: bool | ssl_module.SSLContext = (
             ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl
@@ -429,11 +444,16 @@ class InfluxDBClient:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if self.default_tags:
+            extra_tags = {**self.default_tags, **extra_tags}
         # One encoding thread keeps well ahead of any server; more would only take CPU
         # from a server on the same machine.
         blocks: Iterable[bytes] = iter_serialize(data, measurement, tag_columns, unit,
                                                  block_lines=batch_size, threads=1,
                                                  **extra_tags)
+        if self.use_udp:
+            await self._send_udp(await asyncio.to_thread(list, blocks), unit)
+            return True
         if frame_kind(data) is None:
             # Nothing is sent before everything is encoded, and so checked. (DataFrame
             # encoders check the whole frame before their first block.)
