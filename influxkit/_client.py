@@ -39,6 +39,7 @@ from ._results import (
 )
 from ._results import msgpack_available as _msgpack_available
 from ._time import normalize_precision
+from ._writer import WriterMixin
 from ._writing import WritingMixin
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class _Body(aiohttp.BytesPayload):
         self._size = len(value)
 
 
-class InfluxDBClient(AdminMixin, WritingMixin, ConnectMixin):
+class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
     """A client for InfluxDB's HTTP API, asynchronous by default and blocking on request.
 
     Args:
@@ -780,9 +781,12 @@ def _require(module: str, extra: str) -> None:
 
 
 def _connection_error(method: str, url: str, exc: Exception) -> InfluxDBError:
+    url = _safe_url(url, None)
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return InfluxDBTimeoutError(f"{method} {url}: timed out")
-    return InfluxDBConnectionError(f"{method} {url}: {exc.__class__.__name__}: {exc}")
+    # aiohttp's messages may quote a URL; any credentials in it are left out.
+    text = _USERINFO.sub(r"\1", str(exc))
+    return InfluxDBConnectionError(f"{method} {url}: {exc.__class__.__name__}: {text}")
 
 
 def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
@@ -806,11 +810,21 @@ def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
     return header or text or response.reason or "no message"
 
 
+# The user and password of a URL (``scheme://user:password@``), up to the last @ of
+# its network location.
+_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
+
+# Query parameters that carry credentials (InfluxDB's u and p, and tokens).
+_SECRET_PARAMS: Final = frozenset({"u", "p", "token"})
+
+
 def _safe_url(url: str, params: Mapping[str, str] | None) -> str:
+    """The URL of a request as messages show it: without credentials."""
+    url = _USERINFO.sub(r"\1", url)
     if not params:
         return url
-    shown = "&".join(f"{k}={v}" for k, v in params.items() if k not in ("u", "p"))
-    return f"{url}?{shown}"
+    shown = "&".join(f"{k}={v}" for k, v in params.items() if k not in _SECRET_PARAMS)
+    return f"{url}?{shown}" if shown else url
 
 
 def _close_elsewhere(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:

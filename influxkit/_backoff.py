@@ -1,0 +1,145 @@
+"""The pure parts of the batching writer: when to retry, how long to wait, and where
+line protocol may be cut.
+
+No I/O here: :class:`RetryPolicy` decides from an error and the attempts so far;
+:func:`split_lines` and :func:`count_lines` find the boundaries between points, which
+a raw newline in a string field does not make.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Final
+
+from ._errors import (
+    InfluxDBConnectionError,
+    InfluxDBHTTPError,
+    PartialWriteError,
+    RequestTooLargeError,
+)
+
+__all__ = ["RetryPolicy", "count_lines", "split_lines"]
+
+# Answers worth another try even with ``retry_server_errors=False``: the server says
+# it is overloaded or briefly unavailable.
+_ALWAYS_RETRIED: Final = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how often a batch is sent again.
+
+    The n-th retry waits a random time between 0 and ``min(max_retry_delay,
+    retry_interval * exponential_base ** (n - 1))`` ("full jitter": writers that
+    failed together do not come back together), or the server's ``Retry-After`` if
+    that is longer. A batch is given up after ``max_retries`` retries, or when the next
+    wait would end more than ``max_retry_time`` seconds after its first attempt.
+
+    Retried: connection errors and timeouts, 429 and 503, and with
+    ``retry_server_errors`` the other 5xx answers. Never retried: anything the server
+    refused (400, 401, 403, 404, a missing database or retention policy), partial
+    writes (the stored points must not be sent twice for nothing), and input errors.
+    """
+
+    retry_interval: float = 5.0
+    max_retries: int = 5
+    max_retry_delay: float = 125.0
+    exponential_base: float = 2.0
+    max_retry_time: float = 180.0
+    retry_server_errors: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("retry_interval", "max_retry_delay", "max_retry_time"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, not {getattr(self, name)!r}")
+        if self.max_retries < 0:
+            raise ValueError(f"max_retries must not be negative, not {self.max_retries!r}")
+        if self.exponential_base < 1:
+            raise ValueError(
+                f"exponential_base must be at least 1, not {self.exponential_base!r}")
+
+    def retryable(self, error: BaseException) -> bool:
+        """Whether sending the same batch again may succeed."""
+        if isinstance(error, (PartialWriteError, RequestTooLargeError)):
+            return False
+        if isinstance(error, InfluxDBConnectionError):
+            return True
+        if isinstance(error, InfluxDBHTTPError):
+            if error.status in _ALWAYS_RETRIED:
+                return True
+            return self.retry_server_errors and error.status >= 500
+        return False
+
+    def ceiling(self, retry: int) -> float:
+        """The longest wait before retry number ``retry`` (1 for the first)."""
+        try:
+            grown = self.retry_interval * self.exponential_base ** (retry - 1)
+        except OverflowError:
+            return self.max_retry_delay
+        return min(self.max_retry_delay, grown)
+
+    def delay(self, retry: int, *, retry_after: float | None = None,
+              rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``retry`` (1 for the first)."""
+        wait = (rng or random).uniform(0.0, self.ceiling(retry))
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return wait
+
+    def next_delay(self, error: BaseException, retry: int, elapsed: float, *,
+                   rng: random.Random | None = None) -> float | None:
+        """The wait before retry number ``retry`` after ``error``, ``elapsed`` seconds
+        after the first attempt; None when the batch should be given up."""
+        if not self.retryable(error) or retry > self.max_retries:
+            return None
+        retry_after = error.retry_after if isinstance(error, InfluxDBHTTPError) else None
+        wait = self.delay(retry, retry_after=retry_after, rng=rng)
+        if elapsed + wait > self.max_retry_time:
+            return None
+        return wait
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """The points (lines) of a block of line protocol, without their newlines.
+
+    A newline inside a quoted string field value belongs to its point. The rule is
+    InfluxDB's own: after the first unescaped space, a double quote opens or closes a
+    string only in a field value (more ``=`` than ``,`` seen outside strings), never in
+    a key; a backslash escapes the next byte.
+    """
+    if b'"' not in block:
+        return block.split(b"\n")
+    lines: list[bytes] = []
+    start = 0
+    in_fields = quoted = escaped = False
+    equals = commas = 0
+    for position, byte in enumerate(block):
+        if escaped:
+            escaped = False
+        elif byte == 0x5C:  # backslash
+            escaped = True
+        elif byte == 0x0A and not quoted:  # newline
+            lines.append(block[start:position])
+            start = position + 1
+            in_fields = False
+            equals = commas = 0
+        elif byte == 0x20 and not quoted:  # space
+            in_fields = True
+        elif in_fields:
+            if byte == 0x22 and equals > commas:  # "
+                quoted = not quoted
+            elif not quoted and byte == 0x3D:  # =
+                equals += 1
+            elif not quoted and byte == 0x2C:  # ,
+                commas += 1
+    lines.append(block[start:])
+    return lines
+
+
+def count_lines(block: bytes) -> int:
+    """The number of points in a block of line protocol."""
+    if b'"' not in block:
+        return block.count(b"\n") + 1
+    return len(split_lines(block))
+
