@@ -8,6 +8,7 @@ import functools
 import gzip as gzip_module
 import json
 import logging
+import re
 import ssl as ssl_module
 import time
 import warnings
@@ -26,7 +27,6 @@ from ._errors import (
     InfluxDBTimeoutError,
     http_error,
 )
-from ._influxql import build_statement
 from ._lineprotocol import frame_kind, iter_serialize
 from ._loop import BlockingIterator, LoopThread
 from ._results import (
@@ -38,6 +38,7 @@ from ._results import (
     check_results,
 )
 from ._results import msgpack_available as _msgpack_available
+from ._resultset import ResultSetCollector, result_sets
 from ._time import normalize_precision
 from ._writer import WriterMixin
 from ._writing import WritingMixin
@@ -52,7 +53,7 @@ logger = logging.getLogger("influxkit")
 F = TypeVar("F", bound=Callable[..., Any])
 
 MODES: Final = ("async", "blocking")
-OUTPUTS: Final = ("json", "dataframe", "polars")
+OUTPUTS: Final = ("json", "dataframe", "polars", "resultset")
 
 # Without a total limit a long chunked query may stream for as long as it needs; a
 # silent server is still detected by the read timeout.
@@ -107,8 +108,8 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         path: path prefix of the API (for a server behind a reverse proxy).
         mode: ``'async'`` (methods return coroutines) or ``'blocking'`` (methods
             return results). Can be changed at any time through :attr:`mode`.
-        output: ``'json'`` (the parsed JSON dict), ``'dataframe'`` (pandas) or
-            ``'polars'``.
+        output: ``'json'`` (the parsed JSON dict), ``'dataframe'`` (pandas),
+            ``'polars'`` or ``'resultset'`` (a :class:`ResultSet` per statement).
         db: default database. ``database`` is the same, under the official client's name.
         ssl: ``True`` for HTTPS, or an :class:`ssl.SSLContext` (implies HTTPS) to
             trust a private certificate authority.
@@ -122,7 +123,12 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         default_tags: tags added to every point written by this client (a point's own
             tags, and the extra tags of a write, win).
         use_udp: send writes as UDP datagrams to ``udp_port`` (InfluxDB's UDP
-            listener; no answer, so no error is ever reported by the server).
+            listener), of at most :attr:`max_datagram_bytes` each. The listener answers
+            nothing, so no error is ever reported by the server, and it stores points
+            in the database and retention policy of its own configuration, reading
+            timestamps in its own precision (nanoseconds unless configured): a write's
+            ``precision`` must be that one, and its ``db`` and ``rp`` do not apply.
+            Queries still go over HTTP.
         udp_port: the port of the server's UDP listener.
         loop: accepted for compatibility and ignored.
         **kwargs: passed on to :class:`aiohttp.ClientSession`.
@@ -215,7 +221,9 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
 
     @property
     def output(self) -> str:
-        """The format of query results: ``'json'``, ``'dataframe'`` (pandas) or ``'polars'``."""
+        """The format of query results: ``'json'``, ``'dataframe'`` (pandas), ``'polars'`` or
+        ``'resultset'`` (a :class:`ResultSet` for one statement, a list of them for several;
+        one per chunk of a chunked query)."""
         return self._output
 
     @output.setter
@@ -239,6 +247,9 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
 
     def __repr__(self) -> str:
         where = f"unix_socket={self.unix_socket!r}" if self.unix_socket else f"url={self.url!r}"
+        if self.use_udp:
+            where += f", udp_port={self.udp_port!r}"
+        # The password and the token are never shown.
         user = f", username={self.username!r}" if self.username else ""
         return (f"<InfluxDBClient {where}{user}, db={self.db!r}, mode={self._mode!r}, "
                 f"output={self._output!r}>")
@@ -439,7 +450,12 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
                 :class:`PartialWriteError` when it stored only some points).
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        database = self._database(db)
+        if self.use_udp and (db is not None or rp is not None):
+            raise ValueError(
+                "a UDP write lands in the database and retention policy of the server's UDP "
+                "listener: db= and rp= cannot apply (use an HTTP client for those)"
+            )
+        database = "" if self.use_udp else self._database(db)
         unit = normalize_precision(precision)
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -521,6 +537,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         chunk_size: int | None = None,
         db: str | None = None,
         params: Mapping[str, Any] | None = None,
+        output: str | None = None,
     ) -> Any:
         """Run an InfluxQL query.
 
@@ -534,12 +551,14 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             db: database; defaults to :attr:`db`.
             params: bind parameters, referenced as ``$name`` in the query. Values are
                 sent apart from the query text, so they need no quoting.
+            output: the output of this query, instead of the client's :attr:`output`.
 
         Returns:
             In ``'json'`` output, the result dict as the server's JSON has it. In
             ``'dataframe'`` output, a DataFrame for one series, a dict of DataFrames
             keyed by series (``'cpu,host=a'``) for several, a list of those for several
-            statements.
+            statements (``'polars'`` alike). In ``'resultset'`` output, a
+            :class:`ResultSet` (a list of them for several statements).
 
         Raises:
             InfluxDBQueryError: when a statement fails, naming it.
@@ -556,7 +575,10 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             form["chunk_size"] = str(int(chunk_size))
         if params:
             form["params"] = json.dumps(dict(params))
-        output = self._output
+        if output is None:
+            output = self._output
+        elif output not in OUTPUTS:
+            raise ValueError(f"invalid output {output!r}: use one of {', '.join(OUTPUTS)}")
         # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
         # real error of a failed statement (its plain answer says "not executed"), and
         # it lets large answers be decoded as they arrive.
@@ -601,61 +623,6 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         if not database:
             raise ValueError("no database: pass db= or set the client's db")
         return database
-
-    # -- InfluxQL helpers (aioinflux's names) ------------------------------------------------
-
-    def _run(self, template: str, **names: str | None) -> Any:
-        """Run a statement built by :func:`build_statement`."""
-        statement, params = build_statement(template, **names)
-        return self.query(statement, params=params or None)
-
-    def create_database(self, db: str | None = None) -> Any:
-        """``CREATE DATABASE`` (the client's database by default)."""
-        return self._run("CREATE DATABASE {db}", db=self._database(db))
-
-    def drop_database(self, db: str | None = None) -> Any:
-        """``DROP DATABASE`` (the client's database by default)."""
-        return self._run("DROP DATABASE {db}", db=self._database(db))
-
-    def drop_measurement(self, measurement: str) -> Any:
-        """``DROP MEASUREMENT`` from the client's database."""
-        return self._run("DROP MEASUREMENT {m}", m=measurement)
-
-    def show_databases(self) -> Any:
-        """``SHOW DATABASES``."""
-        return self.query("SHOW DATABASES")
-
-    def show_measurements(self) -> Any:
-        """``SHOW MEASUREMENTS``."""
-        return self.query("SHOW MEASUREMENTS")
-
-    def show_users(self) -> Any:
-        """``SHOW USERS``."""
-        return self.query("SHOW USERS")
-
-    def show_series(self, measurement: str | None = None) -> Any:
-        """``SHOW SERIES``, optionally of one measurement."""
-        return self._run("SHOW SERIES[ FROM {m}]", m=measurement)
-
-    def show_tag_keys(self, measurement: str | None = None) -> Any:
-        """``SHOW TAG KEYS``, optionally of one measurement."""
-        return self._run("SHOW TAG KEYS[ FROM {m}]", m=measurement)
-
-    def show_field_keys(self, measurement: str | None = None) -> Any:
-        """``SHOW FIELD KEYS``, optionally of one measurement."""
-        return self._run("SHOW FIELD KEYS[ FROM {m}]", m=measurement)
-
-    def show_tag_values(self, key: str, measurement: str | None = None) -> Any:
-        """``SHOW TAG VALUES WITH KEY = "key"``, optionally of one measurement."""
-        return self._run("SHOW TAG VALUES[ FROM {m}] WITH KEY = {key}", m=measurement, key=key)
-
-    def show_retention_policies(self, db: str | None = None) -> Any:
-        """``SHOW RETENTION POLICIES`` of a database (the client's by default)."""
-        return self._run("SHOW RETENTION POLICIES ON {db}", db=self._database(db))
-
-    def show_continuous_queries(self) -> Any:
-        """``SHOW CONTINUOUS QUERIES``."""
-        return self.query("SHOW CONTINUOUS QUERIES")
 
 
 class ChunkedResponse:
@@ -737,7 +704,10 @@ class ChunkedResponse:
             self._loop.call_soon_threadsafe(response.close)
 
 
-def _frame_collector(output: str, epoch: str | None) -> FrameCollector[Any]:
+def _frame_collector(output: str,
+                     epoch: str | None) -> FrameCollector[Any] | ResultSetCollector:
+    if output == "resultset":
+        return ResultSetCollector()
     if output == "polars":
         from ._polars import concat_frames, frame_from_series
     else:
@@ -748,6 +718,8 @@ def _frame_collector(output: str, epoch: str | None) -> FrameCollector[Any]:
 def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
     if output == "json":
         return document
+    if output == "resultset":
+        return result_sets(document)
     collector = _frame_collector(output, epoch)
     collector.add(document)
     return collector.result()

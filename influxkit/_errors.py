@@ -7,45 +7,90 @@
      ├── SchemaError (TypeError)              bad @lineprotocol schema
      ├── InfluxDBConnectionError              the server could not be reached     retryable
      │    └── InfluxDBTimeoutError (TimeoutError)                                 retryable
-     ├── InfluxDBQueryError                   a statement of a query failed
+     ├── QueryFailedException                 a query was refused, whole or in part  (1)
+     ├── InfluxDBClientError                  refused as sent: 4xx, failed statement (2)
+     │    ├── InfluxDBQueryError              a statement of a query failed          (1)
+     │    └── DatabaseNotFoundError           the database does not exist            (3)
      └── InfluxDBHTTPError                    the server answered with an error status
-          ├── AuthenticationError             401
-          ├── AuthorizationError              403
-          ├── RequestTooLargeError            413
+          ├── AuthenticationError             401                                    (2)
+          ├── AuthorizationError              403                                    (2)
+          ├── RequestTooLargeError            413                                    (2)
           ├── ServerUnavailableError          429 and 5xx                          retryable
-          └── InfluxDBWriteError              the server refused a write
+          │    └── InfluxDBServerError        5xx                                  retryable
+          └── InfluxDBWriteError              the server refused a write             (4)
                └── PartialWriteError          some points stored, some dropped
 
-An error raised by :meth:`InfluxDBClient.write` for a server answer is always an
-:class:`InfluxDBWriteError`; when the status also has a class of its own (401, 403,
-413, 5xx) the error is an instance of both, so ``except AuthenticationError`` and
-``except InfluxDBWriteError`` both catch a refused login on write.
+Some errors are more than one of these, so that every ``except`` clause that should
+catch one does:
+
+1. A failed statement, and an error status answering a query (``/query``, such as a
+   syntax error's 400), are both a :class:`QueryFailedException`.
+2. Every 4xx answer is also an :class:`InfluxDBClientError` (a 429 is a
+   :class:`ServerUnavailableError` and a client error), and so is every failed
+   statement.
+3. A :class:`DatabaseNotFoundError` comes from a query as an :class:`InfluxDBQueryError`
+   (the statement failed), and from a write as an :class:`InfluxDBWriteError` (404).
+4. An error raised by :meth:`InfluxDBClient.write` for a server answer is always an
+   :class:`InfluxDBWriteError`: ``except AuthenticationError`` and ``except
+   InfluxDBWriteError`` both catch a refused login on write.
+
+Such an error's class is made at run time and named after the most telling of its
+bases.
+
+The names of other clients, for code moving over::
+
+    influxdb-python   InfluxDBClientError        InfluxDBClientError (4xx, failed statements)
+                      InfluxDBServerError        InfluxDBServerError (5xx)
+    inflow            InfluxDBException          InfluxDBError
+                      QueryFailedException       QueryFailedException
+                      WriteFailedException       InfluxDBWriteError
+                      DatabaseNotFoundException  DatabaseNotFoundError
+                      UnauthorizedException      AuthenticationError
+                      ForbiddenException         AuthorizationError
 
 Every error knows whether retrying the same request may succeed (``retryable``).
-Messages never contain credentials.
+Messages never contain credentials: a password a statement carried is taken out of
+the errors it raises (:func:`redact`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, cast
 
 __all__ = [
+    "REDACTED",
     "AuthenticationError",
     "AuthorizationError",
+    "DatabaseNotFoundError",
+    "DatabaseNotFoundException",
+    "ForbiddenException",
+    "InfluxDBClientError",
     "InfluxDBConnectionError",
     "InfluxDBError",
+    "InfluxDBException",
     "InfluxDBHTTPError",
     "InfluxDBQueryError",
+    "InfluxDBServerError",
     "InfluxDBTimeoutError",
     "InfluxDBWriteError",
     "LineProtocolError",
     "PartialWriteError",
+    "QueryFailedException",
     "RequestTooLargeError",
     "SchemaError",
     "ServerUnavailableError",
+    "UnauthorizedException",
+    "WriteFailedException",
+    "http_error",
+    "query_error",
+    "redact",
 ]
+
+_DATABASE_NOT_FOUND: Final = "database not found"
 
 
 class InfluxDBError(Exception):
@@ -114,7 +159,34 @@ class InfluxDBTimeoutError(InfluxDBConnectionError, TimeoutError):
     """The request took longer than the client's timeout."""
 
 
-class InfluxDBQueryError(InfluxDBError):
+class QueryFailedException(InfluxDBError):
+    """A query was refused: the whole request (an error status answering ``/query``, such
+    as a syntax error's 400) or one of its statements (:class:`InfluxDBQueryError`).
+
+    inflow's name, with inflow's meaning.
+    """
+
+
+class InfluxDBClientError(InfluxDBError):
+    """The server refused the request as it was sent: a 4xx answer, or a failed statement.
+
+    influxdb-python's name, which it raised for these same cases, so that code written
+    for it catches them. Attributes ``code`` and ``content`` are there under its names.
+    """
+
+    @property
+    def code(self) -> int | None:
+        """The HTTP status, or ``None`` for a failed statement (answered with 200)."""
+        status = getattr(self, "status", None)
+        return status if isinstance(status, int) else None
+
+    @property
+    def content(self) -> str:
+        """What the server said (the same as ``message``)."""
+        return str(getattr(self, "message", self))
+
+
+class InfluxDBQueryError(InfluxDBClientError, QueryFailedException):
     """A statement of a query failed (the server answered 200 with an ``error``).
 
     Attributes:
@@ -140,7 +212,37 @@ class InfluxDBQueryError(InfluxDBError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_query_error,
-                (type(self), self.message, self.statement_id, self.statement, self.query))
+                (_bases(type(self)), self.message, self.statement_id, self.statement,
+                 self.query))
+
+
+class DatabaseNotFoundError(InfluxDBClientError):
+    """The database of a query or a write does not exist.
+
+    A query raises it as an :class:`InfluxDBQueryError` as well, and a write as an
+    :class:`InfluxDBWriteError` (HTTP 404), so that the clauses that caught those before
+    still do.
+
+    Attributes:
+        database: the name of the database, as the server gave it (``None`` if it
+            did not).
+    """
+
+    @property
+    def database(self) -> str | None:
+        """The missing database's name, from the server's message."""
+        message = str(getattr(self, "message", ""))
+        match = re.match(rf"{_DATABASE_NOT_FOUND}: (.+)", message, re.DOTALL)
+        if match is None:
+            return None
+        name = match.group(1).strip()
+        if len(name) >= 2 and name[0] == name[-1] == '"':
+            # A write's message quotes the name as Go's %q does.
+            try:
+                return str(json.loads(name))
+            except ValueError:
+                return name[1:-1]
+        return name
 
 
 class InfluxDBHTTPError(InfluxDBError):
@@ -167,22 +269,22 @@ class InfluxDBHTTPError(InfluxDBError):
         super().__init__(f"HTTP {status}{request}: {message}")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Picklable (to cross process boundaries) even for the write flavours, which are
-        # made at run time and can't be found by name.
+        # Picklable (to cross process boundaries) even for the classes made at run time
+        # by _flavour, which can't be found by name: they are made again from their bases.
         return (_restore_http_error,
-                (type(self).__name__, isinstance(self, InfluxDBWriteError), self.status,
-                 self.message, self.method, self.url, self.headers))
+                (_bases(type(self)), self.status, self.message, self.method, self.url,
+                 self.headers))
 
 
-class AuthenticationError(InfluxDBHTTPError):
+class AuthenticationError(InfluxDBClientError, InfluxDBHTTPError):
     """401: the credentials are missing or wrong."""
 
 
-class AuthorizationError(InfluxDBHTTPError):
+class AuthorizationError(InfluxDBClientError, InfluxDBHTTPError):
     """403: the user may not do this."""
 
 
-class RequestTooLargeError(InfluxDBHTTPError):
+class RequestTooLargeError(InfluxDBClientError, InfluxDBHTTPError):
     """413: the request body is larger than the server accepts."""
 
 
@@ -190,6 +292,10 @@ class ServerUnavailableError(InfluxDBHTTPError):
     """429 or 5xx: the server is overloaded or unavailable; worth retrying later."""
 
     retryable = True
+
+
+class InfluxDBServerError(ServerUnavailableError):
+    """5xx: the server failed (influxdb-python's name)."""
 
 
 class InfluxDBWriteError(InfluxDBHTTPError):
@@ -209,6 +315,14 @@ class PartialWriteError(InfluxDBWriteError):
         super().__init__(status, message, **kwargs)
 
 
+# The names of other clients, for code moving over: the same classes.
+InfluxDBException = InfluxDBError
+WriteFailedException = InfluxDBWriteError
+DatabaseNotFoundException = DatabaseNotFoundError
+UnauthorizedException = AuthenticationError
+ForbiddenException = AuthorizationError
+
+
 _STATUS_CLASSES: dict[int, type[InfluxDBHTTPError]] = {
     401: AuthenticationError,
     403: AuthorizationError,
@@ -216,34 +330,120 @@ _STATUS_CLASSES: dict[int, type[InfluxDBHTTPError]] = {
     429: ServerUnavailableError,
 }
 
-
-_WRITE_FLAVOURS: dict[type[InfluxDBHTTPError], type[InfluxDBHTTPError]] = {
-    InfluxDBHTTPError: InfluxDBWriteError,
-}
+_FLAVOURS: dict[tuple[type[InfluxDBError], ...], type[InfluxDBError]] = {}
 
 
-def _write_flavour(cls: type[InfluxDBHTTPError]) -> type[InfluxDBHTTPError]:
-    """The class that is both ``cls`` and an :class:`InfluxDBWriteError`."""
-    if issubclass(cls, InfluxDBWriteError):
-        return cls
-    flavour = _WRITE_FLAVOURS.get(cls)
+def _flavour(*bases: type[InfluxDBError]) -> type[Any]:
+    """The class that is each of ``bases`` at once, named after the first; made once.
+
+    Bases another base already implies are left out; a single base is returned as is.
+    """
+    kept: list[type[InfluxDBError]] = []
+    for base in bases:
+        implied = any(other is not base and issubclass(other, base) for other in bases)
+        if not implied and base not in kept:
+            kept.append(base)
+    if len(kept) == 1:
+        return kept[0]
+    key = tuple(kept)
+    flavour = _FLAVOURS.get(key)
     if flavour is None:
-        flavour = type(cls.__name__, (cls, InfluxDBWriteError), {"__module__": cls.__module__})
-        _WRITE_FLAVOURS[cls] = flavour
+        first = kept[0]
+        flavour = type(first.__name__, key, {
+            "__module__": __name__, "__qualname__": first.__qualname__,
+            "__doc__": first.__doc__, "_flavour_of": key,
+        })
+        # Two threads may make one at once: both keep the first stored.
+        flavour = _FLAVOURS.setdefault(key, flavour)
     return flavour
 
 
-def http_error(status: int, message: str, *, write: bool = False,
+def _bases(cls: type[InfluxDBError]) -> tuple[type[InfluxDBError], ...]:
+    flavour_of: tuple[type[InfluxDBError], ...] | None = cls.__dict__.get("_flavour_of")
+    return flavour_of or (cls,)
+
+
+def http_error(status: int, message: str, *, write: bool = False, query: bool | None = None,
                **kwargs: Any) -> InfluxDBHTTPError:
-    """Build the error for an HTTP answer with an error status."""
+    """Build the error for an HTTP answer with an error status.
+
+    Args:
+        status, message: the answer's status and the server's message.
+        write: the request was a write.
+        query: the request was a query; by default, whether ``url`` is ``/query``'s.
+        **kwargs: ``method``, ``url`` and ``headers``, for :class:`InfluxDBHTTPError`.
+    """
+    if query is None:
+        query = urllib.parse.urlsplit(str(kwargs.get("url", ""))).path.endswith("/query")
+    client = 400 <= status < 500
     if write and (status == 422 or "partial write" in message):
-        return PartialWriteError(status, message, **kwargs)
-    cls = _STATUS_CLASSES.get(status)
-    if cls is None:
-        cls = ServerUnavailableError if status >= 500 else InfluxDBHTTPError
+        cls: type[InfluxDBHTTPError] = PartialWriteError
+    else:
+        cls = _STATUS_CLASSES.get(status) or (
+            InfluxDBServerError if status >= 500 else InfluxDBHTTPError)
+    # The class the error is named after comes first: the most telling one.
+    bases: list[type[InfluxDBError]] = []
+    if message.startswith(_DATABASE_NOT_FOUND):
+        bases.append(DatabaseNotFoundError)
+    if cls is InfluxDBHTTPError and write:
+        bases.append(InfluxDBWriteError)
+    elif cls is InfluxDBHTTPError and client:
+        bases.append(InfluxDBClientError)
+    bases.append(cls)
     if write:
-        cls = _write_flavour(cls)
-    return cls(status, message, **kwargs)
+        bases.append(InfluxDBWriteError)
+    if client:
+        bases.append(InfluxDBClientError)
+    if query:
+        bases.append(QueryFailedException)
+    return cast(InfluxDBHTTPError, _flavour(*bases)(status, message, **kwargs))
+
+
+def query_error(message: str, *, statement_id: int | None = None, statement: str | None = None,
+                query: str | None = None) -> InfluxDBQueryError:
+    """Build the error for a failed statement (a :class:`DatabaseNotFoundError` as well
+    when the server says the database does not exist)."""
+    cls: type[Any] = InfluxDBQueryError
+    if message.startswith(_DATABASE_NOT_FOUND):
+        cls = _flavour(DatabaseNotFoundError, InfluxDBQueryError)
+    error = cls(message, statement_id=statement_id, statement=statement, query=query)
+    return cast(InfluxDBQueryError, error)
+
+
+REDACTED: Final = "[REDACTED]"
+
+
+def redact(error: BaseException, secret: str) -> None:
+    """Take ``secret`` (a password) out of an error, in place: out of its message, its
+    attributes (headers included), and the errors it was raised from.
+
+    Only whole occurrences are replaced (not the same letters inside a longer word), so
+    that a short password does not hide the rest of the message.
+    """
+    if not secret:
+        return
+    left = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    right = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    pattern = re.compile(left + re.escape(secret) + right)
+
+    def scrub(value: Any) -> Any:
+        # Text, and the containers errors keep it in (args, headers).
+        if isinstance(value, str):
+            return pattern.sub(REDACTED, value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(scrub(item) for item in value)
+        if isinstance(value, dict):
+            return {scrub(key): scrub(item) for key, item in value.items()}
+        return value
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = scrub(current.args)
+        for name, value in list(vars(current).items()):
+            setattr(current, name, scrub(value))
+        current = current.__cause__ or current.__context__
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -277,15 +477,15 @@ def _short_repr(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _restore_http_error(name: str, write: bool, status: int, message: str, method: str,
-                        url: str, headers: dict[str, str]) -> InfluxDBHTTPError:
-    cls = globals()[name]
-    if write:
-        cls = _write_flavour(cls)
-    error: InfluxDBHTTPError = cls(status, message, method=method, url=url, headers=headers)
-    return error
+def _restore_http_error(bases: tuple[type[InfluxDBHTTPError], ...], status: int, message: str,
+                        method: str, url: str, headers: dict[str, str]) -> InfluxDBHTTPError:
+    error = _flavour(*bases)(status, message, method=method, url=url, headers=headers)
+    return cast(InfluxDBHTTPError, error)
 
 
-def _restore_query_error(cls: type[InfluxDBQueryError], message: str, statement_id: int | None,
-                         statement: str | None, query: str | None) -> InfluxDBQueryError:
-    return cls(message, statement_id=statement_id, statement=statement, query=query)
+def _restore_query_error(bases: tuple[type[InfluxDBQueryError], ...], message: str,
+                         statement_id: int | None, statement: str | None,
+                         query: str | None) -> InfluxDBQueryError:
+    error = _flavour(*bases)(message, statement_id=statement_id, statement=statement,
+                             query=query)
+    return cast(InfluxDBQueryError, error)

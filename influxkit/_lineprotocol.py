@@ -35,6 +35,7 @@ from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
 __all__ = [
     "UNSAFE_BACKSLASH",
+    "EncodedLines",
     "escape_key",
     "escape_measurement",
     "escape_tag_value",
@@ -487,6 +488,22 @@ def _encode_dict(point: dict[str, Any], measurement: Any,
     return _encode_mapping(point, measurement, {}, precision), encoder
 
 
+class EncodedLines(bytes):
+    """Lines this module encoded earlier for a write of ``precision``, with that write's
+    extra tags already in them (a session's points, kept until they are sent).
+
+    They are passed on as they are: the extra tags of the write that sends them are not
+    added again, and a write of another precision refuses them.
+    """
+
+    precision: str
+
+    def __new__(cls, lines: bytes, precision: str) -> EncodedLines:
+        self = super().__new__(cls, lines)
+        self.precision = precision
+        return self
+
+
 def frame_kind(data: Any) -> str | None:
     """``"pandas"`` or ``"polars"`` for a DataFrame, else None; imports neither library
     (a DataFrame can only exist if its library was imported)."""
@@ -535,6 +552,16 @@ _LINES_PER_BLOCK: Final = 5_000
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
                 extra_tags: Mapping[str, Any], counter: list[int],
                 block_lines: int | None, threads: int | None = None) -> Iterator[bytes]:
+    if type(data) is EncodedLines:
+        if data.precision != precision:
+            raise LineProtocolError(
+                f"lines encoded with precision {data.precision!r} cannot be written with "
+                f"precision {precision!r}", index=counter[0], field="time",
+            )
+        counter[0] += data.count(b"\n") + 1
+        if data:
+            yield data
+        return
     if isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data).strip(b"\n")
         if extra_tags:

@@ -10,8 +10,8 @@ a plain query, one per chunk for a chunked one), each decoded by
                   "messages": [...], "error": "..."}]}
 
 :class:`ResultBuilder` stitches the documents of one query back into whole
-statements and series. From that one model come the JSON dicts, the DataFrames and
-:func:`iterpoints`.
+statements and series. From that one model come the JSON dicts, the DataFrames,
+the result sets and :func:`iterpoints`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, Generic, TypeVar
 
-from ._errors import InfluxDBQueryError
+from ._errors import query_error
 from ._influxql import split_statements
 
 __all__ = [
@@ -201,10 +201,11 @@ def check_results(document: dict[str, Any], query: str) -> None:
     """Raise for a failed statement; log the server's warnings.
 
     Raises:
-        InfluxDBQueryError: for the first statement that failed, naming it.
+        InfluxDBQueryError: for the first statement that failed, naming it (a
+            :class:`DatabaseNotFoundError` too when its database does not exist).
     """
     if "error" in document:
-        raise InfluxDBQueryError(str(document["error"]), query=query)
+        raise query_error(str(document["error"]), query=query)
     statements: list[str] | None = None
     for result in document.get("results", ()):
         for message in result.get("messages", ()):
@@ -218,8 +219,8 @@ def check_results(document: dict[str, Any], query: str) -> None:
             text = None
             if statement_id is not None and 0 <= statement_id < len(statements):
                 text = statements[statement_id]
-            raise InfluxDBQueryError(str(error), statement_id=statement_id, statement=text,
-                                     query=query)
+            raise query_error(str(error), statement_id=statement_id, statement=text,
+                              query=query)
 
 
 def _wants_meta(parser: Callable[..., Any]) -> bool:

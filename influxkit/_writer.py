@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures.thread
 import contextlib
 import fcntl
 import functools
@@ -35,6 +36,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 import warnings
 import weakref
@@ -126,6 +128,7 @@ class Batch:
     path: str | None = None  # the batch file, with a spill directory
     created: float = field(default_factory=time.monotonic)
     _fd: int | None = None
+    _in_buffer: bool = False  # its points count against the buffer's bounds
 
     @property
     def db(self) -> str:
@@ -362,6 +365,14 @@ class AsyncWriter:
 
     async def _add(self, target: _Target, block: bytes) -> None:
         points = count_lines(block)
+        if points > 1 and (points > self.batch_size or len(block) >= self.batch_bytes):
+            for piece, lines in _pieces(split_lines(block), self.batch_size,
+                                        self.batch_bytes):
+                await self._add_piece(target, piece, lines)
+        else:
+            await self._add_piece(target, block, points)
+
+    async def _add_piece(self, target: _Target, block: bytes, points: int) -> None:
         await self._make_room(points, len(block))
         batch = self._open.get(target)
         if batch is not None and (batch.points + points > self.batch_size
@@ -382,7 +393,7 @@ class AsyncWriter:
 
     def _new_batch(self, target: _Target) -> Batch:
         self._seq += 1
-        batch = Batch(self._seq, target)
+        batch = Batch(self._seq, target, _in_buffer=True)
         self._unsettled[batch.seq] = 1
         if self.spill_dir is not None:
             self._file_number += 1
@@ -460,6 +471,7 @@ class AsyncWriter:
         """Let go of a queued batch's points in memory: its file keeps them."""
         self.stats.points_spilled += batch.points
         self._release(batch)
+        batch.blocks = []
 
     # -- sending ------------------------------------------------------------------------
 
@@ -516,12 +528,16 @@ class AsyncWriter:
                 self._callback(self.on_retry, batch, exc, wait)
                 await asyncio.sleep(wait)
                 continue
+            except Exception as exc:  # not an answer: a bug, or a process shutting down
+                self._fail(batch, exc)
+                return
             self._settle(batch)
             self.stats.points_written += batch.points
             self.stats.bytes_written += len(body)
             self.stats.batches_written += 1
             self._remove_file(batch)
             self._callback(self.on_success, batch)
+            batch.blocks = []  # delivered: only the counts are kept
             return
 
     def _split(self, batch: Batch, error: RequestTooLargeError) -> None:
@@ -534,7 +550,7 @@ class AsyncWriter:
         halves: list[Batch] = []
         for part in (lines[:middle], lines[middle:]):
             half = Batch(batch.seq, batch.target, blocks=[b"\n".join(part)], points=len(part),
-                         size=sum(len(line) + 1 for line in part))
+                         size=sum(len(line) + 1 for line in part), _in_buffer=True)
             if batch.path is not None:
                 half.path = f"{batch.path[:-3]}-{len(halves)}.lp"
                 _write_batch_file(half.path, half.target, half.blocks[0])
@@ -571,7 +587,7 @@ class AsyncWriter:
                            "kept in %s and tried again later", batch.points, error,
                            self.spill_dir)
         self._settle(batch)
-        batch.blocks = []
+        batch.blocks = []  # on disk
         if self._loop is not None and not self._closing:
             delay = self.retry.max_retry_delay or self.retry.retry_interval or 1.0
             self._loop.call_later(delay, self._unpark, batch)
@@ -618,11 +634,11 @@ class AsyncWriter:
         self._notify()
 
     def _release(self, batch: Batch) -> None:
-        """Forget a batch's points in memory (the buffer counts only those)."""
-        if batch.blocks:
+        """Stop counting a batch's points against the buffer's bounds."""
+        if batch._in_buffer:
+            batch._in_buffer = False
             self.stats.buffered_points -= batch.points
             self._buffered_bytes -= batch.size
-        batch.blocks = []
 
     def _remove_file(self, batch: Batch) -> None:
         if batch.path is not None:
@@ -680,6 +696,21 @@ class AsyncWriter:
         return batches
 
 
+def _pieces(lines: list[bytes], most: int, size: int) -> Iterator[tuple[bytes, int]]:
+    """Lines joined into pieces of at most ``most`` lines and (unless one line is
+    larger) ``size`` bytes."""
+    start = 0
+    while start < len(lines):
+        stop = start
+        total = 0
+        while stop < len(lines) and stop - start < most and (
+                stop == start or total + len(lines[stop]) + 1 <= size):
+            total += len(lines[stop]) + 1
+            stop += 1
+        yield b"\n".join(lines[start:stop]), stop - start
+        start = stop
+
+
 def _small(data: Any) -> bool:
     """Inputs cheap enough to encode on the event loop."""
     return isinstance(data, (dict, bytes, str)) or (
@@ -721,7 +752,7 @@ class BlockingWriter:
         self._runner = runner
         runner.run(writer.start())
         self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
-        atexit.register(self._at_exit)
+        _register_at_exit(self._at_exit)
 
     @property
     def stats(self) -> WriterStats:
@@ -737,7 +768,7 @@ class BlockingWriter:
 
     def close(self, timeout: float | None = None) -> None:
         """See :meth:`AsyncWriter.close`."""
-        atexit.unregister(self._at_exit)
+        _unregister_at_exit(self._at_exit)
         self._runner.run(self._writer.close(timeout))
 
     def __enter__(self) -> BlockingWriter:
@@ -780,3 +811,30 @@ class WriterMixin:
         if client.mode == "async":
             return writer
         return BlockingWriter(writer, client._runner)
+
+
+# Writers still open at exit are closed before the interpreter stops its thread pools
+# (which sending needs: name resolution, encoding), so at the point where threading
+# runs its own exit hooks; atexit's hooks come after those.
+_open_writers: dict[int, Callable[[], None]] = {}
+_exit_hook: list[bool] = []  # installed once
+# Sending needs the thread pool, whose module must have set up its own exit hook before
+# ours (hooks run last in, first out): imported now, not lazily at exit.
+_THREAD_POOL: Final = concurrent.futures.thread.ThreadPoolExecutor
+
+
+def _register_at_exit(hook: Callable[[], None]) -> None:
+    if not _exit_hook:
+        register = getattr(threading, "_register_atexit", atexit.register)
+        register(_close_open_writers)
+        _exit_hook.append(True)
+    _open_writers[id(hook)] = hook
+
+
+def _unregister_at_exit(hook: Callable[[], None]) -> None:
+    _open_writers.pop(id(hook), None)
+
+
+def _close_open_writers() -> None:
+    for hook in list(_open_writers.values()):
+        hook()

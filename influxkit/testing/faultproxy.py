@@ -1,0 +1,779 @@
+"""An HTTP proxy that injects faults, to test how clients cope with a failing server.
+
+:class:`FaultProxy` listens on a free loopback port and forwards every request to
+a real server, relaying its answers as they come (a chunked query answer streams
+through chunk by chunk). On demand it answers in the server's place, drops the
+client's connection before or after the server has handled the request, holds an
+answer back, or refuses large bodies with a 413; and it records every request it
+saw, so that a test can check what its client sent, how often and when::
+
+    from influxkit.testing import InfluxDBServer
+    from influxkit.testing.faultproxy import FaultProxy
+
+    with InfluxDBServer() as server, FaultProxy(server.url) as proxy:
+        server.create_database("db")
+        proxy.respond(503, b'{"error":"overloaded"}', {"Retry-After": "1"}, count=2)
+        proxy.reset(after_request=True)  # stored, but the client sees a dropped connection
+        ...  # a client of proxy.host and proxy.port writes, and retries
+        print([(r.status, r.upstream_status, r.fault) for r in proxy.requests])
+        # [(503, None, 'respond'), (503, None, 'respond'), (None, 204, 'reset'), (204, 204, None)]
+
+The proxy runs its own event loop in a thread of its own, so async tests and
+blocking code both use it the same way, and faults can be set from any thread
+while requests flow. Each fault applies to the next *count* matching requests
+(or to all of them for *duration* seconds), on one path (``/write`` by default) or
+on all; when several match a request, the one set first applies.
+
+How requests and answers are passed on:
+
+- Each request goes to the server on a new connection, closed after the answer,
+  while the client's own connection to the proxy is kept alive as HTTP/1.1
+  allows. The client's connections therefore survive a restart of the server.
+- The request goes out as received, except for ``Host`` (the server's), a
+  ``Transfer-Encoding: chunked`` body (sent with a ``Content-Length``) and
+  ``Expect: 100-continue`` (answered by the proxy itself).
+- The server's answer is relayed byte for byte: status line, headers, body.
+- When the server cannot be reached (stopped, restarting) or closes the
+  connection without answering, the proxy answers ``502 Bad Gateway`` with an
+  InfluxDB-style ``{"error": "..."}`` body, as a reverse proxy in front of a dead
+  server would, and carries on. If the server goes away in the middle of an
+  answer, the client's connection is reset. A paused server makes requests hang,
+  as it does without the proxy.
+
+The proxy speaks plain HTTP to its clients; the server may be ``https``. Like
+the rest of :mod:`influxkit.testing`, it uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import gzip
+import http
+import json
+import socket
+import ssl
+import struct
+import threading
+import time
+import urllib.parse
+import weakref
+import zlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Final, Literal, TypeAlias
+
+from influxkit.testing import InfluxDBServerError
+
+__all__ = ["FaultKind", "FaultProxy", "RecordedRequest"]
+
+FaultKind: TypeAlias = Literal["respond", "reset", "delay", "limit_body"]
+"""The kinds of fault, named after the :class:`FaultProxy` methods that set them."""
+
+_LOOPBACK: Final = "127.0.0.1"
+# The longest head (request line or status line, and headers) read; Go's server
+# and so influxd accept 1 MiB.
+_HEAD_LIMIT: Final = 1 << 20
+_PIECE: Final = 1 << 16
+_TOO_LARGE: Final = "Request Entity Too Large"
+
+_Send: TypeAlias = Callable[[bytes], Awaitable[None]]
+
+
+@dataclass
+class RecordedRequest:
+    """A request the proxy received, and what became of it.
+
+    The record is listed as soon as the request has been read, and completed as
+    the exchange goes on.
+
+    :ivar method: the HTTP method.
+    :ivar path: the path, without the query string.
+    :ivar params: the query string's parameters (the last value of a repeated one).
+    :ivar body_size: the size of the body as sent (compressed, if it was).
+    :ivar lines: for ``/write``, the number of points in the body (lines that
+        are neither blank nor comments, counted after gzip decompression);
+        otherwise None.
+    :ivar time: when the request had been read, in :func:`time.monotonic` seconds.
+    :ivar fault: the fault applied to it, or None.
+    :ivar status: the status of the answer the client was sent; None when its
+        connection was reset, or it had gone before the answer was ready.
+    :ivar upstream_status: the status the server answered; None when the request
+        was not forwarded, or the server could not be reached.
+    """
+
+    method: str
+    path: str
+    params: dict[str, str]
+    body_size: int
+    lines: int | None
+    time: float
+    fault: FaultKind | None = None
+    status: int | None = None
+    upstream_status: int | None = None
+
+
+@dataclass
+class _Fault:
+    kind: FaultKind
+    path: str | None
+    remaining: int | None
+    deadline: float | None
+    status: int = 0
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    after_request: bool = False
+    max_bytes: int = 0
+
+
+class FaultProxy:
+    """A proxy in front of the server at *target_url*, which injects faults on demand.
+
+    It is a context manager, with ``with`` and ``async with``: :meth:`start` on
+    entry, :meth:`stop` on exit. A proxy never stopped serves until the
+    interpreter exits (its thread is a daemon, which keeps it alive).
+
+    :param target_url: the server's base URL, such as ``server.url``; a path in it
+        is put in front of every request's path.
+    :param port: the loopback port to listen on; by default a free one.
+    :param ssl_context: the context to verify an ``https`` server with; by
+        default the system's trusted certificates.
+    :raises ValueError: if *target_url* is not an ``http`` or ``https`` URL.
+
+    Example, in an async test::
+
+        async with FaultProxy(influxdb_server.url) as proxy:
+            proxy.respond(429, b'{"error":"slow down"}', {"Retry-After": "2"})
+            async with InfluxDBClient(host=proxy.host, port=proxy.port, db=database) as client:
+                with pytest.raises(ServerUnavailableError):
+                    await client.write("cpu value=1")
+                await client.write("cpu value=1")
+            assert [r.status for r in proxy.requests] == [429, 204]
+    """
+
+    def __init__(
+        self, target_url: str, *, port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        parts = urllib.parse.urlsplit(target_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL of a server: {target_url!r}")
+        self._target = urllib.parse.urlunsplit(
+            (parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", "")
+        )
+        self._target_host = parts.hostname
+        self._target_port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._target_netloc = parts.netloc.rpartition("@")[2]
+        self._base_path = parts.path.rstrip("/")
+        self._ssl: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            self._ssl = ssl_context or ssl.create_default_context()
+        self._requested_port = port
+
+        self._lock = threading.Lock()
+        self._faults: list[_Fault] = []
+        self._requests: list[RecordedRequest] = []
+
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._port: int | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
+
+    # -- properties -------------------------------------------------------------
+
+    @property
+    def target_url(self) -> str:
+        """The server's URL, without credentials."""
+        return self._target
+
+    @property
+    def host(self) -> str:
+        """The address the proxy listens on: ``"127.0.0.1"``."""
+        return _LOOPBACK
+
+    @property
+    def port(self) -> int:
+        """The port the proxy listens on.
+
+        :raises InfluxDBServerError: if the proxy is not running.
+        """
+        if self._port is None:
+            raise InfluxDBServerError("the fault proxy is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL, such as ``http://127.0.0.1:41234``."""
+        return f"http://{_LOOPBACK}:{self.port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests received so far, oldest first (a new list)."""
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Forget the requests recorded so far."""
+        with self._lock:
+            self._requests.clear()
+
+    # -- faults -----------------------------------------------------------------
+
+    def respond(
+        self,
+        status: int,
+        body: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+        *,
+        count: int | None = 1,
+        duration: float | None = None,
+        path: str | None = "/write",
+    ) -> None:
+        """Answer matching requests with *status*, without forwarding them.
+
+        :param status: the HTTP status, such as 503, 429 or 500.
+        :param body: the body; a ``str`` is encoded as UTF-8. InfluxDB's errors
+            look like ``b'{"error":"timeout"}'``.
+        :param headers: headers of the answer, such as ``{"Retry-After": "2"}``.
+            ``Content-Length`` is always added, and ``Content-Type`` when there is
+            a body and none is given (``application/json`` for a JSON body).
+        :param count: how many requests the fault applies to; None for no limit.
+        :param duration: seconds from now after which the fault no longer applies;
+            None for no limit. With both *count* and *duration*, whichever ends first.
+        :param path: the path of the requests it applies to; None for every path.
+        :raises ValueError: for a status outside 200-599, or a bad *count* or *duration*.
+        """
+        if not 200 <= status <= 599:
+            raise ValueError(f"status must be within 200-599, not {status}")
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        fields = [
+            (name, value) for name, value in (headers or {}).items()
+            if name.lower() not in ("content-length", "transfer-encoding")
+        ]
+        if data and not any(name.lower() == "content-type" for name, _ in fields):
+            fields.append(("Content-Type", _content_type(data)))
+        self._add(_Fault("respond", path, *_limits(count, duration), status=status, body=data,
+                         headers=fields))
+
+    def reset(
+        self,
+        *,
+        count: int | None = 1,
+        duration: float | None = None,
+        path: str | None = "/write",
+        after_request: bool = False,
+    ) -> None:
+        """Drop the client's connection abruptly (a TCP reset) instead of answering.
+
+        :param after_request: forward the request first, and drop the connection
+            once the server has answered: the server has stored the write, but the
+            client cannot know, and resends it. By default the request is not
+            forwarded.
+        :param count: as for :meth:`respond`.
+        :param duration: as for :meth:`respond`.
+        :param path: as for :meth:`respond`.
+        :raises ValueError: for a bad *count* or *duration*.
+        """
+        self._add(_Fault("reset", path, *_limits(count, duration), after_request=after_request))
+
+    def delay(
+        self,
+        seconds: float,
+        *,
+        count: int | None = 1,
+        duration: float | None = None,
+        path: str | None = "/write",
+    ) -> None:
+        """Forward matching requests, but hold the server's answer back for *seconds*.
+
+        Useful to push a client past its timeout: the server has done the work
+        (stored the write) by the time the client gives up. If the client has
+        closed its connection when the time is up, the answer is dropped.
+
+        :param count: as for :meth:`respond`.
+        :param duration: as for :meth:`respond`.
+        :param path: as for :meth:`respond`.
+        :raises ValueError: for negative *seconds*, or a bad *count* or *duration*.
+        """
+        if seconds < 0:
+            raise ValueError(f"seconds must not be negative, not {seconds}")
+        self._add(_Fault("delay", path, *_limits(count, duration), seconds=seconds))
+
+    def limit_body(self, max_bytes: int, *, path: str | None = "/write") -> None:
+        """Refuse bodies larger than *max_bytes* until :meth:`clear`, as InfluxDB does.
+
+        The answer is InfluxDB's: 413 with ``{"error":"Request Entity Too Large"}``.
+        The size is the body's as sent, compressed if it was. Smaller bodies are
+        forwarded, or met by the other faults.
+
+        :param path: as for :meth:`respond`.
+        :raises ValueError: for a negative *max_bytes*.
+        """
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must not be negative, not {max_bytes}")
+        body = json.dumps({"error": _TOO_LARGE}, separators=(",", ":")).encode() + b"\n"
+        headers = [("Content-Type", "application/json"), ("X-Influxdb-Error", _TOO_LARGE)]
+        self._add(_Fault("limit_body", path, None, None, status=413, body=body, headers=headers,
+                         max_bytes=max_bytes))
+
+    def clear(self) -> None:
+        """Remove every fault: from now on, requests are only forwarded."""
+        with self._lock:
+            self._faults.clear()
+
+    def _add(self, fault: _Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def _take_fault(self, path: str, body_size: int) -> _Fault | None:
+        """The fault for a request, counted as used; None to just forward it."""
+        now = time.monotonic()
+        with self._lock:
+            self._faults = [f for f in self._faults if f.deadline is None or f.deadline > now]
+            for fault in self._faults:
+                if fault.path is not None and fault.path != path:
+                    continue
+                if fault.kind == "limit_body" and body_size <= fault.max_bytes:
+                    continue
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start listening, in a new thread running an event loop of its own.
+
+        :raises InfluxDBServerError: if the proxy is already running.
+        :raises OSError: if the port cannot be bound.
+        """
+        if self._thread is not None:
+            raise InfluxDBServerError(f"{self!r} is already running")
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        thread = threading.Thread(
+            target=self._run, args=(started,), name=f"FaultProxy {self._target}", daemon=True
+        )
+        thread.start()
+        try:
+            started.result()
+        except BaseException:
+            thread.join()
+            raise
+        self._thread = thread
+
+    def stop(self) -> None:
+        """Close every connection, stop listening and end the thread. Idempotent.
+
+        Requests in progress are cut short: their clients see a dropped connection.
+        Faults and recorded requests are kept; a later :meth:`start` listens on a
+        new free port (or on *port* again).
+        """
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if thread is threading.current_thread():
+            raise RuntimeError("FaultProxy.stop() cannot be called from the proxy's own thread")
+        if loop is not None and stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already ended
+                loop.call_soon_threadsafe(stopping.set)
+        thread.join()
+        self._thread = None
+
+    def _run(self, started: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._serve(started))
+            loop.run_until_complete(loop.shutdown_default_executor())
+        except BaseException as exc:
+            if not started.done():
+                started.set_exception(exc)
+            raise
+        finally:
+            loop.close()
+            self._loop = self._stopping = None
+            self._port = None
+
+    async def _serve(self, started: concurrent.futures.Future[None]) -> None:
+        try:
+            server = await asyncio.start_server(
+                self._accept, _LOOPBACK, self._requested_port, limit=_HEAD_LIMIT
+            )
+        except BaseException as exc:
+            started.set_exception(exc)
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._port = server.sockets[0].getsockname()[1]
+        started.set_result(None)
+        try:
+            await self._stopping.wait()
+        finally:
+            server.close()
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            clients = list(self._clients)
+            for writer in clients:
+                writer.transport.abort()
+            await asyncio.gather(*(w.wait_closed() for w in clients), return_exceptions=True)
+            await server.wait_closed()
+
+    def __enter__(self) -> FaultProxy:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> FaultProxy:
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await asyncio.to_thread(self.stop)
+
+    def __repr__(self) -> str:
+        if self._port is None:
+            return f"<FaultProxy stopped, to {self._target}>"
+        return f"<FaultProxy {self.url} to {self._target}>"
+
+    # -- one client connection --------------------------------------------------
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # The task is made here rather than by asyncio, so that stop() knows of it
+        # even before it first runs.
+        task = asyncio.get_running_loop().create_task(self._converse(reader, writer))
+        self._tasks.add(task)
+        self._clients.add(writer)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (OSError, asyncio.IncompleteReadError):
+            _reset(writer)
+        except BaseException:
+            _reset(writer)
+            raise
+        else:
+            writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Serve one request; return whether the connection stays open for another."""
+        try:
+            request = _Head.parse(await reader.readuntil(b"\r\n\r\n"), request=True)
+        except asyncio.IncompleteReadError:
+            return False  # the client closed its connection
+        except (ValueError, asyncio.LimitOverrunError):
+            await _answer(writer, 400, b"bad request\n", [], keep_alive=False)
+            return False
+        method, target, version = request.start
+        if "100-continue" in request.tokens("expect"):
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        try:
+            body = await _read_body(reader, request)
+        except (ValueError, asyncio.LimitOverrunError):
+            await _answer(writer, 400, b"bad request body\n", [], keep_alive=False)
+            return False
+        keep_alive = version == "HTTP/1.1" and "close" not in request.tokens("connection")
+        url = urllib.parse.urlsplit(target)
+        record = RecordedRequest(
+            method=method,
+            path=url.path,
+            params=dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
+            body_size=len(body),
+            lines=_count_points(body, request) if url.path == "/write" else None,
+            time=time.monotonic(),
+        )
+        fault = self._take_fault(url.path, len(body))
+        record.fault = fault.kind if fault is not None else None
+        with self._lock:
+            self._requests.append(record)
+
+        if fault is not None and fault.kind == "reset" and not fault.after_request:
+            _reset(writer)
+            return False
+        if fault is not None and fault.kind in ("respond", "limit_body"):
+            record.status = fault.status
+            await _answer(writer, fault.status, fault.body, fault.headers, keep_alive=keep_alive)
+            return keep_alive
+        return await self._forward(request, body, record, fault, reader, writer, keep_alive)
+
+    async def _forward(
+        self,
+        request: _Head,
+        body: bytes,
+        record: RecordedRequest,
+        fault: _Fault | None,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        keep_alive: bool,
+    ) -> bool:
+        """Pass a request on to the server and its answer back; as :meth:`_exchange`."""
+        try:
+            upstream_reader, upstream = await asyncio.open_connection(
+                self._target_host,
+                self._target_port,
+                ssl=self._ssl,
+                server_hostname=self._target_host if self._ssl else None,
+                limit=_HEAD_LIMIT,
+            )
+        except OSError as exc:
+            return await self._bad_gateway(writer, record, f"cannot connect: {exc}", keep_alive)
+        try:
+            upstream.write(self._upstream_head(request, len(body)))
+            upstream.write(body)
+            # The server may have answered early and closed: its answer is read below.
+            with contextlib.suppress(ConnectionError):
+                await upstream.drain()
+            try:
+                data = await upstream_reader.readuntil(b"\r\n\r\n")
+                answer = _Head.parse(data, request=False)
+                status = int(answer.start[1])
+            except (OSError, ValueError, asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError) as exc:
+                reason = f"no answer: {exc!r}"
+                return await self._bad_gateway(writer, record, reason, keep_alive)
+            record.upstream_status = status
+            if fault is not None and fault.kind == "delay":
+                await asyncio.sleep(fault.seconds)
+            if fault is not None and fault.kind == "reset":
+                await _copy_body(upstream_reader, answer, request.start[0], _discard)
+                _reset(writer)
+                return False
+            # An HTTP client only closes its end once it has given up waiting (as
+            # Go's server also assumes): the answer is dropped, status left None.
+            if reader.at_eof():
+                return False
+            record.status = status
+            writer.write(data)
+
+            async def send(piece: bytes) -> None:
+                writer.write(piece)
+                await writer.drain()
+
+            try:
+                framed = await _copy_body(upstream_reader, answer, request.start[0], send)
+            except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                # The status has gone out already: all the client can be told is
+                # that something broke.
+                _reset(writer)
+                return False
+            return keep_alive and framed and "close" not in answer.tokens("connection")
+        finally:
+            upstream.transport.abort()
+            with contextlib.suppress(OSError):
+                await upstream.wait_closed()
+
+    def _upstream_head(self, request: _Head, body_length: int) -> bytes:
+        method, target, version = request.start
+        url = urllib.parse.urlsplit(target)
+        path = self._base_path + (url.path or "/")
+        if url.query:
+            path += "?" + url.query
+        lines = [f"{method} {path} {version}", f"Host: {self._target_netloc}"]
+        has_body = False
+        for name, value in request.headers:
+            lowered = name.lower()
+            if lowered in ("content-length", "transfer-encoding"):
+                has_body = True
+            elif lowered not in ("host", "expect"):
+                lines.append(f"{name}: {value}")
+        if has_body:
+            lines.append(f"Content-Length: {body_length}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def _bad_gateway(
+        self, writer: asyncio.StreamWriter, record: RecordedRequest, reason: str, keep_alive: bool
+    ) -> bool:
+        message = f"fault proxy: the server at {self._target} is unavailable ({reason})"
+        body = json.dumps({"error": message}).encode() + b"\n"
+        record.status = 502
+        await _answer(writer, 502, body, [("Content-Type", "application/json")],
+                      keep_alive=keep_alive)
+        return keep_alive
+
+
+# -- HTTP/1.1, just enough ----------------------------------------------------------
+
+
+class _Head:
+    """The head of a request or of an answer: its first line and its header fields."""
+
+    def __init__(self, start: list[str], headers: list[tuple[str, str]]) -> None:
+        self.start = start
+        self.headers = headers
+
+    @classmethod
+    def parse(cls, data: bytes, *, request: bool) -> _Head:
+        lines = data.decode("latin-1").split("\r\n")
+        start = lines[0].split(" ", 2)
+        if request and (len(start) != 3 or not start[2].startswith("HTTP/1.")):
+            raise ValueError(f"not an HTTP/1.x request line: {lines[0]!r}")
+        if not request and (len(start) < 2 or not start[1].isdigit()):
+            raise ValueError(f"not an HTTP status line: {lines[0]!r}")
+        headers = []
+        for line in lines[1:]:
+            if line:
+                name, colon, value = line.partition(":")
+                if not colon:
+                    raise ValueError(f"not a header field: {line!r}")
+                headers.append((name.strip(), value.strip()))
+        return cls(start, headers)
+
+    def header(self, name: str) -> str | None:
+        """The value of the field *name* (the first, if repeated), or None."""
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+    def tokens(self, name: str) -> set[str]:
+        """The comma-separated tokens of every field *name*, in lower case."""
+        name = name.lower()
+        return {
+            token.strip().lower()
+            for key, value in self.headers
+            if key.lower() == name
+            for token in value.split(",")
+        }
+
+
+async def _read_body(reader: asyncio.StreamReader, request: _Head) -> bytes:
+    """Read a request's body, whole; chunked transfer coding is undone."""
+    if "chunked" in request.tokens("transfer-encoding"):
+        pieces = []
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            pieces.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        while await reader.readuntil(b"\r\n") != b"\r\n":
+            pass  # trailer fields
+        return b"".join(pieces)
+    length = request.header("content-length")
+    return await reader.readexactly(int(length)) if length else b""
+
+
+async def _copy_body(reader: asyncio.StreamReader, answer: _Head, method: str,
+                     send: _Send) -> bool:
+    """Pass an answer's body on as it arrives, keeping its framing.
+
+    Return False if the body ends with the connection, which then cannot carry
+    another answer.
+    """
+    status = int(answer.start[1])
+    if method == "HEAD" or status in (204, 304) or status < 200:
+        return True
+    if "chunked" in answer.tokens("transfer-encoding"):
+        while True:
+            line = await reader.readuntil(b"\r\n")
+            await send(line)
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                break
+            await _copy_exactly(reader, size + 2, send)
+        while True:  # trailer fields, then the empty line
+            line = await reader.readuntil(b"\r\n")
+            await send(line)
+            if line == b"\r\n":
+                return True
+    length = answer.header("content-length")
+    if length is not None:
+        await _copy_exactly(reader, int(length), send)
+        return True
+    while piece := await reader.read(_PIECE):
+        await send(piece)
+    return False
+
+
+async def _copy_exactly(reader: asyncio.StreamReader, size: int, send: _Send) -> None:
+    while size > 0:
+        piece = await reader.read(min(size, _PIECE))
+        if not piece:
+            raise asyncio.IncompleteReadError(b"", size)
+        size -= len(piece)
+        await send(piece)
+
+
+async def _discard(piece: bytes) -> None:
+    pass
+
+
+async def _answer(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: bytes,
+    headers: list[tuple[str, str]],
+    *,
+    keep_alive: bool,
+) -> None:
+    """Send an answer of the proxy's own."""
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    if status in (204, 304):
+        body = b""
+    else:
+        lines.append(f"Content-Length: {len(body)}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    await writer.drain()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close a connection with a TCP reset rather than an orderly FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def _count_points(body: bytes, request: _Head) -> int | None:
+    """The number of points in a line protocol body; None if it cannot be decoded."""
+    if "gzip" in request.tokens("content-encoding"):
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            return None
+    lines = (line.strip() for line in body.split(b"\n"))
+    return sum(1 for line in lines if line and not line.startswith(b"#"))
+
+
+def _content_type(body: bytes) -> str:
+    try:
+        json.loads(body)
+    except ValueError:
+        return "text/plain; charset=utf-8"
+    return "application/json"
+
+
+def _limits(count: int | None, duration: float | None) -> tuple[int | None, float | None]:
+    """A fault's remaining count and deadline, checked."""
+    if count is not None and count < 1:
+        raise ValueError(f"count must be at least 1 (or None for no limit), not {count}")
+    if duration is not None and duration <= 0:
+        raise ValueError(f"duration must be positive (or None for no limit), not {duration}")
+    return count, None if duration is None else time.monotonic() + duration
