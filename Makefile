@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: test demo lint bench system-deps venv clean
+.PHONY: soak test demo lint bench system-deps venv clean
 
 test: system-deps venv
 	$(BIN)/pytest
@@ -18,6 +18,10 @@ demo: system-deps venv
 # BENCH_ARGS="--quick" or "--only dicts" etc.; see benchmarks/README.md.
 bench: system-deps venv
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# The batching writer under a few million points while the server restarts twice.
+soak: system-deps venv
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 lint: venv
 	$(BIN)/ruff check influxkit tests examples benchmarks

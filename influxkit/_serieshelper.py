@@ -13,9 +13,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ._errors import LineProtocolError
+from ._errors import LineProtocolError, PartialWriteError
 from ._lineprotocol import serialize
 from ._time import NS_PER_UNIT, normalize_precision
+from ._writer import Batch, deliver
 
 if TYPE_CHECKING:
     from ._client import InfluxDBClient
@@ -248,11 +249,11 @@ class SeriesHelper:
             if not points:
                 return True
             try:
-                chosen.write_points(points, time_precision=series.precision,
-                                    retention_policy=series.retention_policy)
+                failures = chosen._runner.run(_deliver(series, chosen, points))
             except BaseException:
                 series.put_back(points)
                 raise
+            _keep_failed(series, points, failures)
         return True
 
     @classmethod
@@ -275,9 +276,32 @@ async def _commit_async(series: _Series, client: InfluxDBClient) -> bool:
     if not points:
         return True
     try:
-        await client.write_points(points, time_precision=series.precision,
-                                  retention_policy=series.retention_policy)
+        failures = await _deliver(series, client, points)
     except BaseException:
         series.put_back(points)
         raise
+    _keep_failed(series, points, failures)
     return True
+
+
+async def _deliver(series: _Series, client: InfluxDBClient, points: list[dict[str, Any]]
+                   ) -> list[tuple[Batch, BaseException]]:
+    """Send through the batching writer (one batch, split if the server finds it too
+    large), reporting what did not land."""
+    return await deliver(client, points, precision=series.precision,
+                         rp=series.retention_policy)
+
+
+def _keep_failed(series: _Series, points: list[dict[str, Any]],
+                 failures: list[tuple[Batch, BaseException]]) -> None:
+    """After a failed commit, keep the points and raise the first error.
+
+    Every point is kept, unless the only failures are partial writes (the server stored
+    the rest of those). Points of a commit that did land, in another request of it, are
+    sent again by the next commit: the server stores the same point once.
+    """
+    if not failures:
+        return
+    if not all(isinstance(error, PartialWriteError) for _, error in failures):
+        series.put_back(points)
+    raise failures[0][1]

@@ -13,9 +13,12 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._backoff import RetryPolicy, count_lines
+from ._errors import PartialWriteError
 from ._lineprotocol import EncodedLines, frame_kind, iter_serialize
 from ._point import Point, measurement_point
 from ._time import normalize_precision
+from ._writer import Batch, deliver
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -61,7 +64,7 @@ class _Pending:
 
 
 def _count(blocks: list[EncodedLines]) -> int:
-    return sum(block.count(b"\n") + 1 for block in blocks if block)
+    return sum(count_lines(block) for block in blocks if block)
 
 
 class Session:
@@ -105,7 +108,7 @@ class Session:
 
     def __init__(self, client: InfluxDBClient, autocommit_every: int | None = None,
                  retention_policy: str | None = None, precision: str | None = None,
-                 db: str | None = None) -> None:
+                 db: str | None = None, retry: RetryPolicy | None = None) -> None:
         if autocommit_every is not None and (
                 isinstance(autocommit_every, bool) or not isinstance(autocommit_every, int)
                 or autocommit_every < 1):
@@ -115,6 +118,7 @@ class Session:
         self.retention_policy = retention_policy
         self.precision = normalize_precision(precision)
         self.autocommit_every = autocommit_every
+        self.retry = retry
         self._client = client
         self._pending = _Pending()
         self._commit_lock = threading.Lock()
@@ -222,13 +226,29 @@ class Session:
             if not blocks:
                 return True
             try:
-                # Blocking mode: write() returns its result, not a coroutine.
-                _ = self._client.write(blocks, db=self.db, precision=self.precision,
-                                       rp=self.retention_policy)
+                failures = self._client._runner.run(self._deliver(blocks))
             except BaseException:
                 self._pending.put_back(blocks)
                 raise
+            self._keep_failed(failures)
         return True
+
+    async def _deliver(self, blocks: list[EncodedLines]) -> list[tuple[Batch, BaseException]]:
+        return await deliver(self._client, blocks, db=self.db, rp=self.retention_policy,
+                             precision=self.precision, retry=self.retry)
+
+    def _keep_failed(self, failures: list[tuple[Batch, BaseException]]) -> None:
+        """Keep the points of the batches that did not land, and raise the first error.
+
+        A partial write is not kept: the server stored the rest of its batch.
+        """
+        if not failures:
+            return
+        kept = [EncodedLines(b"\n".join(batch.blocks), self.precision)
+                for batch, error in failures
+                if batch.blocks and not isinstance(error, PartialWriteError)]
+        self._pending.put_back(kept)
+        raise failures[0][1]
 
     async def _commit_async(self) -> bool:
         # Commits are sent one at a time, in order; an asyncio lock belongs to one loop.
@@ -240,11 +260,11 @@ class Session:
             if not blocks:
                 return True
             try:
-                await self._client.write(blocks, db=self.db, precision=self.precision,
-                                         rp=self.retention_policy)
+                failures = await self._deliver(blocks)
             except BaseException:
                 self._pending.put_back(blocks)
                 raise
+            self._keep_failed(failures)
         return True
 
     def rollback(self) -> int:

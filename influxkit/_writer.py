@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from ._client import InfluxDBClient
     from ._loop import LoopThread
 
-__all__ = ["AsyncWriter", "Batch", "BlockingWriter", "WriterError", "WriterStats"]
+__all__ = ["AsyncWriter", "Batch", "BlockingWriter", "WriterError", "WriterStats", "deliver"]
 
 logger = logging.getLogger("influxkit.writer")
 
@@ -709,6 +709,30 @@ def _pieces(lines: list[bytes], most: int, size: int) -> Iterator[tuple[bytes, i
             stop += 1
         yield b"\n".join(lines[start:stop]), stop - start
         start = stop
+
+
+async def deliver(client: InfluxDBClient, data: Any, *, db: str | None = None,
+                  rp: str | None = None, precision: str | None = None,
+                  retry: RetryPolicy | None = None) -> list[tuple[Batch, BaseException]]:
+    """Send ``data`` now through a writer of its own, and report what did not land.
+
+    Sessions and :class:`SeriesHelper` commit this way: the batching writer's
+    retries (none unless ``retry`` says), its halving of a batch the server finds too
+    large, and its reports. Returns the batches not delivered, with their points and
+    the error of each (a partial write among them: its stored points are not to be
+    sent again).
+    """
+    failures: list[tuple[Batch, BaseException]] = []
+    writer = AsyncWriter(
+        client, db=db, rp=rp, precision=precision,
+        retry=retry or RetryPolicy(max_retries=0), concurrency=1,
+        batch_size=2**62, batch_bytes=client.max_request_bytes, flush_interval=3600.0,
+        max_buffer_points=2**62, max_buffer_bytes=2**62,
+        on_error=lambda batch, error: failures.append((batch, error)),
+    )
+    async with writer:
+        await writer.write(data)
+    return failures
 
 
 def _small(data: Any) -> bool:

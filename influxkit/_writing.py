@@ -16,6 +16,7 @@ from ._point import measurement_point
 from ._session import Session
 
 if TYPE_CHECKING:
+    from ._backoff import RetryPolicy
     from ._client import InfluxDBClient
 
 __all__ = ["WritingMixin"]
@@ -163,6 +164,10 @@ class WritingMixin:
             precision: unit of an integer ``timestamp``: ``'s'`` by default (inflow's),
                 ``'ns'``, ``'u'``, ``'ms'``, ``'m'``, ``'h'``.
             db: the database; the client's by default.
+            retry: how a commit retries (a :class:`RetryPolicy`; by default it does
+                not: a failed commit raises and keeps its points). Commits go through
+                the batching writer, which also halves a batch the server finds too
+                large.
             rp: the retention policy; the database's default by default.
             value: the field ``value``, inflow's usual single value.
             **fields: other fields (so no field can be named like the arguments above).
@@ -184,7 +189,8 @@ class WritingMixin:
         return client.write(point, db=db, precision=point.write_precision, rp=rp)
 
     def session(self, autocommit_every: int | None = None, retention_policy: str | None = None,
-                precision: str | None = None, db: str | None = None) -> Session:
+                precision: str | None = None, db: str | None = None,
+                retry: RetryPolicy | None = None) -> Session:
         """Start a :class:`Session`: points collected, then written together on commit.
 
         Args:
@@ -204,7 +210,7 @@ class WritingMixin:
             ValueError: without a database, or for an invalid option.
         """
         client = cast("InfluxDBClient", self)
-        return Session(client, autocommit_every, retention_policy, precision, db)
+        return Session(client, autocommit_every, retention_policy, precision, db, retry)
 
 
 def _frame_columns(frame: Any, tag_columns: Iterable[str] | None,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from influxkit import InfluxDBClient
+from influxkit import InfluxDBClient, InfluxDBError
 from influxkit._backoff import RetryPolicy
 from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
@@ -169,3 +169,62 @@ async def test_several_requests_in_flight(client: InfluxDBClient, proxy: FaultPr
     assert elapsed < 1.8
     assert stored(influxdb_server, database) == list(range(800))
     await asyncio.sleep(0)
+
+
+# -- sessions and SeriesHelper commit through the same machinery ------------------------------
+
+
+async def test_a_session_commit_retries_as_its_policy_says(
+        client: InfluxDBClient, proxy: FaultProxy, influxdb_server: InfluxDBServer,
+        database: str) -> None:
+    proxy.respond(503, OVERLOADED, count=2)
+    async with client.session(retry=FAST) as session:
+        await session.write(points(100))
+    assert stored(influxdb_server, database) == list(range(100))
+    assert [r.status for r in proxy.requests if r.path.endswith("/write")] == [503, 503, 204]
+
+
+async def test_a_failed_session_commit_keeps_its_points(
+        client: InfluxDBClient, proxy: FaultProxy, influxdb_server: InfluxDBServer,
+        database: str) -> None:
+    session = client.session()  # no retries by default: the commit raises
+    await session.write(points(50))
+    proxy.respond(503, OVERLOADED, count=1)
+    with pytest.raises(InfluxDBError, match="overloaded"):
+        await session.commit()
+    assert session.pending == 50
+    await session.commit()
+    assert session.pending == 0
+    assert stored(influxdb_server, database) == list(range(50))
+
+
+async def test_a_session_commit_too_large_for_the_server_is_split(
+        client: InfluxDBClient, proxy: FaultProxy, influxdb_server: InfluxDBServer,
+        database: str) -> None:
+    proxy.limit_body(1_000)
+    async with client.session() as session:
+        await session.write(points(400))
+    assert stored(influxdb_server, database) == list(range(400))
+    assert max(r.body_size for r in proxy.requests if r.status == 204) <= 1_000
+
+
+def test_a_serieshelper_commit_too_large_for_the_server_is_split(
+        proxy: FaultProxy, influxdb_server: InfluxDBServer, database: str) -> None:
+    from influxkit import SeriesHelper
+
+    proxy.limit_body(300)
+    with InfluxDBClient(host=proxy.host, port=proxy.port, db=database,
+                        mode="blocking") as blocking:
+
+        class Reading(SeriesHelper):
+            class Meta:
+                client = blocking
+                series_name = "m"
+                fields = ("v",)
+                tags = ()
+
+        for value in range(100):
+            Reading(v=value, time=value)
+        Reading.commit()
+    assert stored(influxdb_server, database) == list(range(100))
+    assert len([r for r in proxy.requests if r.status == 204]) >= 4
