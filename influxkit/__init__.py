@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._backoff import RetryPolicy
 from ._client import InfluxDBClient
 from ._errors import (
     AuthenticationError,
@@ -55,6 +56,7 @@ from ._usertype import (
     TIMESTR,
     lineprotocol,
 )
+from ._writer import AsyncWriter, Batch, BlockingWriter, WriterError, WriterStats
 
 __all__ = [
     "BOOL",
@@ -69,8 +71,11 @@ __all__ = [
     "TIMEDT",
     "TIMEINT",
     "TIMESTR",
+    "AsyncWriter",
     "AuthenticationError",
     "AuthorizationError",
+    "Batch",
+    "BlockingWriter",
     "DatabaseNotFoundError",
     "DatabaseNotFoundException",
     "ForbiddenException",
@@ -91,12 +96,15 @@ __all__ = [
     "QueryFailedException",
     "RequestTooLargeError",
     "ResultSet",
+    "RetryPolicy",
     "SchemaError",
     "SeriesHelper",
     "ServerUnavailableError",
     "Session",
     "UnauthorizedException",
     "WriteFailedException",
+    "WriterError",
+    "WriterStats",
     "__version__",
     "iterpoints",
     "lineprotocol",

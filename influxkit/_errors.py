@@ -7,6 +7,7 @@
      ├── SchemaError (TypeError)              bad @lineprotocol schema
      ├── InfluxDBConnectionError              the server could not be reached     retryable
      │    └── InfluxDBTimeoutError (TimeoutError)                                 retryable
+     ├── WriterError                          batches the batching writer could not deliver
      ├── QueryFailedException                 a query was refused, whole or in part  (1)
      ├── InfluxDBClientError                  refused as sent: 4xx, failed statement (2)
      │    ├── InfluxDBQueryError              a statement of a query failed          (1)

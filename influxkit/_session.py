@@ -81,9 +81,12 @@ class Session:
       (:meth:`rollback`) later.
     - With ``autocommit_every=N``, every Nth call of :meth:`write` or
       :meth:`write_measurement` commits.
-    - A commit that fails raises, and keeps every point of the session: the next commit
-      sends them again. (If a large commit failed after some of its requests were
-      stored, those points are sent twice; InfluxDB stores a point once.)
+    - A commit goes through the batching writer (:func:`~influxkit._writer.deliver`):
+      it retries as its ``retry`` policy says (not at all by default) and halves a
+      request the server finds too large. A commit that fails raises its first error
+      and keeps the points of every request that did not land, for the next commit;
+      only a partial write's points are not kept (the server stored the rest of them
+      and said why it dropped the others).
     - A session dropped with points not committed warns (``ResourceWarning``).
 
     The client's default tags are added when the points are handed over. Points

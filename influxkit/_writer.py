@@ -20,7 +20,9 @@ to disk.
 With ``spill_dir``, every write is appended to a batch file before ``write`` returns;
 the file is deleted when the server acknowledges its batch. A batch that runs out of
 retries stays on disk and is tried again later, and a writer started on the same
-directory (after a crash, a kill, a reboot) sends whatever is there first. A batch the
+directory (after a crash or a kill of the application) sends whatever is there first.
+The files are written but not synced to disk: they survive the application, not a
+power loss of the machine. A batch the
 server refused for good moves to ``spill_dir/failed``.
 """
 
@@ -535,8 +537,8 @@ class AsyncWriter:
             self.stats.points_written += batch.points
             self.stats.bytes_written += len(body)
             self.stats.batches_written += 1
-            self._remove_file(batch)
             self._callback(self.on_success, batch)
+            self._remove_file(batch)
             batch.blocks = []  # delivered: only the counts are kept
             return
 
@@ -607,7 +609,9 @@ class AsyncWriter:
         if batch.path is not None and os.path.exists(batch.path):
             failed = os.path.join(os.path.dirname(batch.path), "failed")
             os.makedirs(failed, exist_ok=True)
-            os.replace(batch.path, os.path.join(failed, os.path.basename(batch.path)))
+            moved = os.path.join(failed, os.path.basename(batch.path))
+            os.replace(batch.path, moved)
+            batch.path = moved  # still readable by on_error
         logger.error("writer: a batch of %d point(s) was not delivered: %s", batch.points,
                      error)
         self._report(batch, error)
@@ -807,7 +811,10 @@ def _close_at_exit(reference: weakref.ref[BlockingWriter]) -> None:
     writer = reference()
     if writer is not None:
         logger.info("writer: still open at exit, closing it")
-        writer.close()
+        try:
+            writer.close()
+        except WriterError as exc:  # nobody left to raise it to: say it loudly
+            logger.error("writer: at exit, %s", exc)
 
 
 class WriterMixin:

@@ -164,10 +164,6 @@ class WritingMixin:
             precision: unit of an integer ``timestamp``: ``'s'`` by default (inflow's),
                 ``'ns'``, ``'u'``, ``'ms'``, ``'m'``, ``'h'``.
             db: the database; the client's by default.
-            retry: how a commit retries (a :class:`RetryPolicy`; by default it does
-                not: a failed commit raises and keeps its points). Commits go through
-                the batching writer, which also halves a batch the server finds too
-                large.
             rp: the retention policy; the database's default by default.
             value: the field ``value``, inflow's usual single value.
             **fields: other fields (so no field can be named like the arguments above).
@@ -197,8 +193,14 @@ class WritingMixin:
             autocommit_every: commit after every this many writes to the session.
             retention_policy: the retention policy of every write of the session.
             precision: the precision the points are written with (``'ns'`` by
-                default); integer times handed to the session are in it.
+                default); integer times of points handed to :meth:`Session.write` are
+                in it (:meth:`Session.write_measurement` reads integer timestamps as
+                seconds, inflow's way, unless given its own ``precision``).
             db: the database; the client's by default.
+            retry: how a commit retries (a :class:`RetryPolicy`; by default it does
+                not: a failed commit raises and keeps its points). Commits go through
+                the batching writer, which also halves a batch the server finds too
+                large.
 
         Example::
 
