@@ -142,3 +142,19 @@ def test_split_lines_finds_every_point_the_encoder_wrote(data: list[dict[str, ob
     block = b"\n".join(lines)
     assert split_lines(block) == lines
     assert count_lines(block) == len(lines)
+
+
+# -- cutting a block into batches -----------------------------------------------------------
+
+
+@given(st.lists(st.binary(min_size=1, max_size=30).filter(lambda b: b"\n" not in b),
+                min_size=1, max_size=60), st.integers(1, 10), st.integers(1, 120))
+def test_pieces_keep_every_line_in_order_within_both_bounds(
+        lines: list[bytes], most: int, size: int) -> None:
+    from influxkit._writer import _pieces
+
+    pieces = list(_pieces(lines, most, size))
+    assert [line for piece, _ in pieces for line in piece.split(b"\n")] == lines
+    for piece, count in pieces:
+        assert count == piece.count(b"\n") + 1 <= most
+        assert len(piece) + 1 <= size or count == 1  # only a lone line may be larger
