@@ -45,6 +45,7 @@ from __future__ import annotations
 import enum
 import importlib
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
@@ -174,22 +175,46 @@ class _Field:
 
 # Formatting floats is most of the work of encoding a numeric frame. polars formats
 # them (shortest text that reads back exactly, like repr) about five times faster than
-# pyarrow's cast: it is used when it is installed and the frame is large enough for
-# its import to pay off.
+# pyarrow's cast: it is used when it is installed. Unless it is imported already, it is
+# imported in the background for a large frame, whose first blocks meanwhile use
+# pyarrow: a write does not wait for the import before sending anything.
 _POLARS_FLOATS_FROM_ROWS: Final = 50_000
 _polars_floats: list[Any] = []  # [polars module or None], once looked up
+_polars_lookup: list[threading.Thread] = []
+_LOOKUP_LOCK: Final = threading.Lock()
+
+
+def _look_up_polars() -> None:
+    try:
+        module = importlib.import_module("polars")
+    except ImportError:
+        module = None
+    if not _polars_floats:
+        _polars_floats.append(module)
 
 
 def _float_formatter(rows: int) -> Any:
     """A function formatting a pyarrow float64 array as large_string (nulls kept)."""
-    if rows < _POLARS_FLOATS_FROM_ROWS and "polars" not in sys.modules:
+    if "polars" in sys.modules:
+        if not _polars_floats:
+            _look_up_polars()
+        return _arrow_float_text if _polars_floats[0] is None else _polars_float_text
+    if rows < _POLARS_FLOATS_FROM_ROWS or (_polars_floats and _polars_floats[0] is None):
         return _arrow_float_text
-    if not _polars_floats:
-        try:
-            _polars_floats.append(importlib.import_module("polars"))
-        except ImportError:
-            _polars_floats.append(None)
-    return _arrow_float_text if _polars_floats[0] is None else _polars_float_text
+    with _LOOKUP_LOCK:
+        if not _polars_lookup:
+            thread = threading.Thread(target=_look_up_polars, name="influxkit-import-polars",
+                                      daemon=True)
+            _polars_lookup.append(thread)
+            thread.start()
+    return _float_text
+
+
+def _float_text(values: Any) -> Any:
+    """polars' formatting once it is imported, pyarrow's until then."""
+    if _polars_floats and _polars_floats[0] is not None:
+        return _polars_float_text(values)
+    return _arrow_float_text(values)
 
 
 def _arrow_float_text(values: Any) -> Any:

@@ -13,6 +13,9 @@ import enum
 import math
 import re
 import struct
+import subprocess
+import sys
+import textwrap
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -940,3 +943,24 @@ def test_polars_float_text_reads_back_exactly(values: list[float]) -> None:
     texts = _dataframe._polars_float_text(pa.array(values, pa.float64())).to_pylist()
     assert [struct.pack("<d", float(text)) for text in texts] == [
         struct.pack("<d", value) for value in values]
+
+
+def test_polars_is_imported_in_the_background_for_a_large_frame() -> None:
+    pytest.importorskip("polars")
+    script = textwrap.dedent("""
+        import sys
+        import pyarrow as pa
+        from influxkit import _dataframe as D
+
+        assert "polars" not in sys.modules
+        assert D._float_formatter(10) is D._arrow_float_text  # small: not worth it
+        assert "polars" not in sys.modules
+        formatter = D._float_formatter(10**6)
+        assert formatter is D._float_text  # pyarrow until polars is there
+        D._polars_lookup[0].join()
+        assert D._polars_floats[0] is sys.modules["polars"]
+        print(formatter(pa.array([1.0, 0.1, None], pa.float64())).to_pylist())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "['1.0', '0.1', None]"  # polars' text of 1.0
