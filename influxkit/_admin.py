@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._errors import InfluxDBError, redact
 from ._influxql import build_statement, check_storable_name, parse_resample, tag_conditions
-from ._results import ResultBuilder, check_results
 from ._resultset import ResultSet
 
 if TYPE_CHECKING:
@@ -89,15 +88,8 @@ class AdminMixin:
         # loop, in either mode.
         query = inspect.unwrap(type(client).query)
         try:
-            stream = await query(client, statement, chunked=True, db=on, params=params or None)
-            builder = ResultBuilder()
-            try:
-                async for document in stream.documents():
-                    builder.add(document)
-            finally:
-                stream.release()
-            result = builder.result()
-            check_results(result, statement)
+            result = await query(client, statement, db=on, params=params or None,
+                                 output="json")
         except InfluxDBError as exc:
             if hide:
                 redact(exc, hide)

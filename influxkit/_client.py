@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import functools
 import gzip as gzip_module
 import json
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import aiohttp
 
 from . import __version__
-from ._admin import AdminMixin
+from ._admin import AdminMixin, basic_authorization
 from ._connect import ConnectMixin
 from ._errors import (
     InfluxDBConnectionError,
@@ -193,8 +192,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         if token:
             self._authorization = f"Token {token}"
         elif username:
-            credentials = f"{username}:{password or ''}".encode()
-            self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
+            self._authorization = basic_authorization(username, password)
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
         elif isinstance(timeout, aiohttp.ClientTimeout):
