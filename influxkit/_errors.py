@@ -307,13 +307,38 @@ class PartialWriteError(InfluxDBWriteError):
     """The server stored some points of a write and dropped others.
 
     Attributes:
-        dropped: how many points the server dropped, when it said.
+        dropped: how many points the server dropped, when it said: the lines it could
+            not parse and the points it dropped for other reasons (beyond the
+            retention policy, a field of another type...).
+        unparsed: ``(line, reason)`` of each line the server could not parse, as it
+            quoted them.
     """
 
     def __init__(self, status: int, message: str, **kwargs: Any) -> None:
+        self.unparsed: list[tuple[str, str]] = _unparsed_lines(message)
         match = re.search(r"dropped=(\d+)", message)
-        self.dropped: int | None = int(match.group(1)) if match else None
+        counted = int(match.group(1)) if match else None
+        # influxd counts in dropped= the points it parsed but would not store; the
+        # lines it could not parse are only named.
+        if counted is None and not self.unparsed:
+            self.dropped: int | None = None
+        else:
+            self.dropped = (counted or 0) + len(self.unparsed)
         super().__init__(status, message, **kwargs)
+
+
+_UNPARSED: Final = "unable to parse '"
+
+
+def _unparsed_lines(message: str) -> list[tuple[str, str]]:
+    """The ``(line, reason)`` pairs of influxd's "unable to parse 'LINE': REASON"."""
+    found = []
+    for piece in message.split(_UNPARSED)[1:]:
+        piece = re.sub(r"\s*dropped=\d+\s*$", "", piece).rstrip("\n")
+        line, separator, reason = piece.rpartition("': ")
+        if separator:
+            found.append((line, reason.strip()))
+    return found
 
 
 # The names of other clients, for code moving over: the same classes.

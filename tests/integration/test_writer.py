@@ -511,3 +511,13 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+
+
+async def test_a_partial_write_counts_the_lines_the_server_could_not_parse(
+        client: InfluxDBClient, influxdb_server: InfluxDBServer, database: str) -> None:
+    failures: list[BaseException] = []
+    async with client.writer(on_error=lambda batch, error: failures.append(error)) as writer:
+        await writer.write(b"m v=1i 1\nm v=zz 2\nm v=3i 3")  # already encoded: not checked
+    assert values(influxdb_server, database) == [1, 3]
+    assert (writer.stats.points_written, writer.stats.points_dropped) == (2, 1)
+    assert failures[0].unparsed == [("m v=zz 2", "invalid boolean")]  # type: ignore[attr-defined]

@@ -451,3 +451,18 @@ def test_query_errors_pickle(error: InfluxDBQueryError) -> None:
     assert (copy.message, copy.statement_id, copy.statement, copy.query) == (
         error.message, error.statement_id, error.statement, error.query)
     assert str(copy) == str(error)
+
+
+def test_a_partial_write_names_the_lines_the_server_could_not_parse() -> None:
+    message = ("partial write: unable to parse 'm v=zz 2': invalid boolean\n"
+               "unable to parse 'm,t=a v= 4': missing field value dropped=0")
+    error = http_error(400, message, write=True)
+    assert isinstance(error, PartialWriteError)
+    assert error.unparsed == [("m v=zz 2", "invalid boolean"),
+                              ("m,t=a v= 4", "missing field value")]
+    assert error.dropped == 2  # influxd's dropped= leaves unparsed lines out
+    beyond = http_error(400, "partial write: points beyond retention policy dropped=3",
+                        write=True)
+    assert isinstance(beyond, PartialWriteError)
+    assert (beyond.unparsed, beyond.dropped) == ([], 3)
+    assert pickle.loads(pickle.dumps(error)).unparsed == error.unparsed
