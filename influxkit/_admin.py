@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import inspect
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from ._errors import InfluxDBError, redact
 from ._influxql import build_statement, check_storable_name, parse_resample, tag_conditions
+from ._loop import dual
 from ._resultset import ResultSet
 
 if TYPE_CHECKING:
@@ -31,27 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AdminMixin", "basic_authorization"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _dual(method: F) -> F:
-    """Make a coroutine method callable in blocking mode too: the client's own ``_dual``.
-
-    That decorator lives in the client's module, which imports this one, so it is
-    looked up on the first call.
-    """
-    dual: Callable[..., Any] | None = None
-
-    @functools.wraps(method)
-    def wrapper(self: AdminMixin, *args: Any, **kwargs: Any) -> Any:
-        nonlocal dual
-        if dual is None:
-            from ._client import _dual as client_dual
-
-            dual = client_dual(method)
-        return dual(self, *args, **kwargs)
-
-    return cast(F, wrapper)
 
 
 def basic_authorization(username: str, password: str | None) -> str:
@@ -175,7 +154,7 @@ class AdminMixin:
         """``SHOW DATABASES``."""
         return cast("InfluxDBClient", self).query("SHOW DATABASES")
 
-    @_dual
+    @dual
     async def get_list_database(self) -> list[dict[str, Any]]:
         """The databases, as ``[{'name': 'db1'}, {'name': 'db2'}]`` (influxdb-python's
         name and shape)."""
@@ -183,7 +162,7 @@ class AdminMixin:
 
     # -- retention policies ------------------------------------------------------------------
 
-    @_dual
+    @dual
     async def create_retention_policy(self, name: str, duration: str, replication: int,
                                       database: str | None = None, default: bool = False,
                                       shard_duration: str | None = None) -> None:
@@ -219,7 +198,7 @@ class AdminMixin:
              "replication": replication, "shard_duration": shard_duration,
              "default": default})
 
-    @_dual
+    @dual
     async def alter_retention_policy(self, name: str, database: str | None = None,
                                      duration: str | None = None,
                                      replication: int | None = None,
@@ -248,7 +227,7 @@ class AdminMixin:
              "replication": replication, "shard_duration": shard_duration,
              "default": default})
 
-    @_dual
+    @dual
     async def drop_retention_policy(self, name: str, database: str | None = None) -> None:
         """Drop a retention policy, and its data; no error if it does not exist."""
         await self._execute("DROP RETENTION POLICY {name} ON {database}",
@@ -259,7 +238,7 @@ class AdminMixin:
         return self._run("SHOW RETENTION POLICIES ON {db}",
                          db=cast("InfluxDBClient", self)._database(db))
 
-    @_dual
+    @dual
     async def get_list_retention_policies(self, database: str | None = None
                                           ) -> list[dict[str, Any]]:
         """The retention policies of a database (the client's by default)::
@@ -272,7 +251,7 @@ class AdminMixin:
 
     # -- users and privileges ----------------------------------------------------------------
 
-    @_dual
+    @dual
     async def create_user(self, username: str, password: str, admin: bool = False) -> None:
         """Create a user; with ``admin``, one with every privilege.
 
@@ -288,7 +267,7 @@ class AdminMixin:
             "[ WITH ALL PRIVILEGES{admin:flag}]",
             {"username": username, "password": password, "admin": admin}, hide=password)
 
-    @_dual
+    @dual
     async def drop_user(self, username: str) -> None:
         """Drop a user.
 
@@ -301,12 +280,12 @@ class AdminMixin:
         """``SHOW USERS``."""
         return cast("InfluxDBClient", self).query("SHOW USERS")
 
-    @_dual
+    @dual
     async def get_list_users(self) -> list[dict[str, Any]]:
         """The users, as ``[{'user': 'admin', 'admin': True}, ...]``."""
         return _points(await self._execute("SHOW USERS", {}))
 
-    @_dual
+    @dual
     async def set_user_password(self, username: str, password: str) -> None:
         """Change a user's password (sent as a bound parameter, like
         :meth:`create_user`'s).
@@ -317,18 +296,18 @@ class AdminMixin:
         await self._execute("SET PASSWORD FOR {username} = {password:secret}",
                             {"username": username, "password": password}, hide=password)
 
-    @_dual
+    @dual
     async def grant_admin_privileges(self, username: str) -> None:
         """Make a user an admin: every privilege on every database, and the management
         of databases and users."""
         await self._execute("GRANT ALL PRIVILEGES TO {username}", {"username": username})
 
-    @_dual
+    @dual
     async def revoke_admin_privileges(self, username: str) -> None:
         """Make an admin a plain user again (its privileges on databases stay)."""
         await self._execute("REVOKE ALL PRIVILEGES FROM {username}", {"username": username})
 
-    @_dual
+    @dual
     async def grant_privilege(self, privilege: str, database: str, username: str) -> None:
         """Grant a user a privilege on a database, in place of the one it had there
         (granting ``'write'`` to a reader leaves it ``'write'`` only).
@@ -346,7 +325,7 @@ class AdminMixin:
                             {"privilege": privilege, "database": database,
                              "username": username})
 
-    @_dual
+    @dual
     async def revoke_privilege(self, privilege: str, database: str, username: str) -> None:
         """Take a privilege on a database from a user (see :meth:`grant_privilege`).
 
@@ -357,7 +336,7 @@ class AdminMixin:
                             {"privilege": privilege, "database": database,
                              "username": username})
 
-    @_dual
+    @dual
     async def get_list_privileges(self, username: str) -> list[dict[str, Any]]:
         """A user's privileges, one per database::
 
@@ -370,7 +349,7 @@ class AdminMixin:
 
     # -- continuous queries -----------------------------------------------------------------
 
-    @_dual
+    @dual
     async def create_continuous_query(self, name: str, select: str,
                                       database: str | None = None,
                                       resample_opts: str | None = None) -> None:
@@ -404,7 +383,7 @@ class AdminMixin:
             {"name": name, "database": self._target(database), "select": select,
              "resample": resample_opts is not None, "every": every, "period": period})
 
-    @_dual
+    @dual
     async def drop_continuous_query(self, name: str, database: str | None = None) -> None:
         """Drop a continuous query; no error if it does not exist."""
         await self._execute("DROP CONTINUOUS QUERY {name} ON {database}",
@@ -414,7 +393,7 @@ class AdminMixin:
         """``SHOW CONTINUOUS QUERIES``."""
         return cast("InfluxDBClient", self).query("SHOW CONTINUOUS QUERIES")
 
-    @_dual
+    @dual
     async def get_list_continuous_queries(self) -> list[dict[str, list[dict[str, Any]]]]:
         """The continuous queries of every database, by database::
 
@@ -430,7 +409,7 @@ class AdminMixin:
         """``SHOW MEASUREMENTS``."""
         return cast("InfluxDBClient", self).query("SHOW MEASUREMENTS")
 
-    @_dual
+    @dual
     async def get_list_measurements(self) -> list[dict[str, Any]]:
         """The measurements of the client's database, as ``[{'name': 'cpu'}, ...]``."""
         return _points(await self._execute("SHOW MEASUREMENTS", {}, on=self._target(None)))
@@ -455,7 +434,7 @@ class AdminMixin:
         """``SHOW TAG VALUES WITH KEY = "key"``, optionally of one measurement."""
         return self._run("SHOW TAG VALUES[ FROM {m}] WITH KEY = {key}", m=measurement, key=key)
 
-    @_dual
+    @dual
     async def get_list_series(self, database: str | None = None, measurement: str | None = None,
                               tags: Mapping[str, str] | None = None) -> list[str]:
         """The keys of the series (``'cpu,host=a'``), of one measurement and with
@@ -467,7 +446,7 @@ class AdminMixin:
                                      on=self._target(database))
         return [point["key"] for point in _points(result)]
 
-    @_dual
+    @dual
     async def delete_series(self, database: str | None = None, measurement: str | None = None,
                             tags: Mapping[str, str] | None = None) -> None:
         """Delete series, and their data: those of a measurement, those with these tags,

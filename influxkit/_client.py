@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gzip as gzip_module
 import json
 import logging
@@ -11,8 +10,8 @@ import re
 import ssl as ssl_module
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 
@@ -27,7 +26,7 @@ from ._errors import (
     http_error,
 )
 from ._lineprotocol import frame_kind, iter_serialize
-from ._loop import BlockingIterator, LoopThread
+from ._loop import LoopThread, dual
 from ._results import (
     JSON,
     MSGPACK,
@@ -49,7 +48,6 @@ __all__ = ["ChunkedResponse", "InfluxDBClient"]
 
 logger = logging.getLogger("influxkit")
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 MODES: Final = ("async", "blocking")
 OUTPUTS: Final = ("json", "dataframe", "polars", "resultset")
@@ -61,26 +59,6 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock
 # InfluxDB 1.x refuses bodies over 25 MB by default (``max-body-size``); a write larger
 # than this is sent as several requests, split between lines.
 MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024
-
-
-def _dual(method: F) -> F:
-    """Make a coroutine method also callable in blocking mode.
-
-    In async mode the call returns the coroutine; in blocking mode it runs on the
-    client's private loop thread and returns the result.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: InfluxDBClient, *args: Any, **kwargs: Any) -> Any:
-        coro = method(self, *args, **kwargs)
-        if self._mode == "async":
-            return coro
-        result = self._runner.run(coro)
-        if isinstance(result, ChunkedResponse):
-            return BlockingIterator(result, self._runner)
-        return result
-
-    return wrapper  # type: ignore[return-value]
 
 
 class _Body(aiohttp.BytesPayload):
@@ -383,7 +361,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
                              url=_safe_url(url, params), headers=response.headers)
         return response
 
-    @_dual
+    @dual
     async def ping(self) -> dict[str, str]:
         """Ping the server.
 
@@ -398,7 +376,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         response.release()
         return dict(response.headers)
 
-    @_dual
+    @dual
     async def write(
         self,
         data: Any,
@@ -525,7 +503,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
                                     headers=headers, write=True)
         response.release()
 
-    @_dual
+    @dual
     async def query(
         self,
         q: str,

@@ -63,7 +63,13 @@ from pandas.api.types import (
 
 from ._blocks import THREADS, cut_lines, in_order
 from ._errors import LineProtocolError
-from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
+from ._lineprotocol import (
+    UNSAFE_BACKSLASH,
+    escape_key,
+    escape_measurement,
+    escape_tag_value,
+    extra_tag_pieces,
+)
 from ._results import series_key, shape_frames
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
@@ -585,12 +591,7 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     tag_keys = {name: escape_key(name, "tag key") for name in tag_names}
     field_names = [name for name in names if name not in tag_set]
     field_keys = {name: escape_key(name, "field key") for name in field_names}
-    extra: dict[str, str] = {}
-    for key, value in extra_tags.items():
-        # Like the mapping encoder: a tag without a value is left out, key unchecked.
-        text = escape_tag_value(value, key)
-        if text:
-            extra[key] = f",{escape_key(key, 'tag key')}={text}"
+    extra = extra_tag_pieces(extra_tags)
     if len(df) == 0:
         return
 

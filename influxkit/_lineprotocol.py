@@ -39,6 +39,7 @@ __all__ = [
     "escape_key",
     "escape_measurement",
     "escape_tag_value",
+    "extra_tag_pieces",
     "format_field",
     "format_string",
     "frame_kind",
@@ -298,6 +299,19 @@ def tag_fragment(tags: Mapping[str, Any] | None) -> str:
         if escaped:
             parts.append(f",{escape_key(key, 'tag key')}={escaped}")
     return "".join(parts)
+
+
+def extra_tag_pieces(extra_tags: Mapping[str, Any]) -> dict[str, str]:
+    """Each extra tag's ``,key=value`` text by its name, for the DataFrame encoders.
+
+    Like the mapping encoder: a tag without a value is left out, its key unchecked.
+    """
+    pieces: dict[str, str] = {}
+    for key, value in extra_tags.items():
+        text = escape_tag_value(value, key)
+        if text:
+            pieces[key] = f",{escape_key(key, 'tag key')}={text}"
+    return pieces
 
 
 def _encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapping[str, Any],

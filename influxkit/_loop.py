@@ -8,13 +8,37 @@ code called from a running asyncio loop, and from several threads at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["BlockingIterator", "LoopThread"]
+__all__ = ["BlockingIterator", "LoopThread", "dual"]
+
+
+def dual(method: F) -> F:
+    """Make a coroutine method of the client (or of its mixins) also callable in
+    blocking mode.
+
+    In async mode the call returns the coroutine; in blocking mode it runs on the
+    client's private loop thread and returns the result (an async iterator, such as a
+    chunked query's answer, as a plain iterator).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        coro = method(self, *args, **kwargs)
+        if self._mode == "async":
+            return coro
+        result = self._runner.run(coro)
+        if isinstance(result, AsyncIterator):
+            return BlockingIterator(result, self._runner)
+        return result
+
+    return wrapper  # type: ignore[return-value]
 
 
 class LoopThread:

@@ -17,25 +17,17 @@ import functools
 import math
 import time as time_module
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 from ._errors import LineProtocolError
 from ._lineprotocol import escape_key, escape_measurement, escape_tag_value, format_field
-from ._time import NS_PER_UNIT, normalize_precision, time_to_int
+from ._time import _UNIT_NAMES, NS_PER_UNIT, normalize_precision, time_to_int
 from ._usertype import _KEY_END, _PIECE_START
 
 __all__ = ["Measurement", "Point", "measurement_point"]
 
 _P = TypeVar("_P", bound="Point")
 
-_UNIT_NAMES: Final = {
-    "ns": "nanoseconds",
-    "u": "microseconds",
-    "ms": "milliseconds",
-    "s": "seconds",
-    "m": "minutes",
-    "h": "hours",
-}
 
 
 class Point:

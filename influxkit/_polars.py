@@ -20,7 +20,12 @@ import polars as pl
 
 from ._blocks import THREADS, cut_lines, in_order
 from ._errors import LineProtocolError
-from ._lineprotocol import UNSAFE_BACKSLASH, escape_key, escape_measurement, escape_tag_value
+from ._lineprotocol import (
+    UNSAFE_BACKSLASH,
+    escape_key,
+    escape_measurement,
+    extra_tag_pieces,
+)
 from ._results import shape_frames
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT
 
@@ -70,11 +75,7 @@ def iter_polars_lines(
     field_names = [name for name in df.columns if name != time_name and name not in tag_keys
                    and df.schema[name] != pl.Null]  # a column with no value at all
     field_keys = {name: escape_key(name, "field key") for name in field_names}
-    extra: dict[str, str] = {}
-    for key, value in extra_tags.items():
-        text = escape_tag_value(value, key)
-        if text:
-            extra[key] = f",{escape_key(key, 'tag key')}={text}"
+    extra = extra_tag_pieces(extra_tags)
     if df.height == 0:
         return
 

@@ -23,6 +23,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
+from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_line
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -734,16 +735,6 @@ def test_the_line_parser_of_these_tests() -> None:
 
 
 # Decoding -------------------------------------------------------------------------------------
-
-
-def result(*statements: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    out = []
-    for i, series in enumerate(statements):
-        statement: dict[str, Any] = {"statement_id": i}
-        if series is not None:
-            statement["series"] = series
-        out.append(statement)
-    return out
 
 
 PRICES = {"name": "trades", "columns": ["time", "Price", "Volume"],

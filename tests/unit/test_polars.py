@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_lines
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
@@ -928,16 +929,6 @@ def test_frames_encode_like_the_pandas_encoder(case: Case) -> None:
 
 
 # Decoding -------------------------------------------------------------------------------------
-
-
-def result(*statements: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    out = []
-    for i, series in enumerate(statements):
-        statement: dict[str, Any] = {"statement_id": i}
-        if series is not None:
-            statement["series"] = series
-        out.append(statement)
-    return out
 
 
 PRICES = {"name": "trades", "columns": ["time", "Price", "Volume"],
