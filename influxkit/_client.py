@@ -447,14 +447,20 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         if self.use_udp:
             await self._send_udp(await asyncio.to_thread(list, blocks), unit)
             return True
-        if frame_kind(data) is None:
+        frame = frame_kind(data) is not None
+        if not frame:
             # Nothing is sent before everything is encoded, and so checked. (DataFrame
             # encoders check the whole frame before their first block.)
             blocks = await asyncio.to_thread(list, blocks)
         params = {"db": database, "precision": unit}
         if rp:
             params["rp"] = rp
-        bodies = _request_bodies(blocks, self.max_request_bytes, batch_size)
+        if frame and batch_size:
+            # A DataFrame's blocks are batches already: batch_size lines each, but for
+            # the last.
+            bodies = iter(blocks)
+        else:
+            bodies = _request_bodies(blocks, self.max_request_bytes, batch_size)
         await self._post_all(bodies, params, concurrency)
         return True
 

@@ -46,7 +46,7 @@ import enum
 import importlib
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Final, TypeAlias
@@ -148,8 +148,7 @@ class _Field:
     (then a row's text is ``values[codes[row]]``, the last entry being null).
     """
 
-    __slots__ = ("closer", "codes", "escape", "floats", "key", "kind", "missing", "opener",
-                 "values")
+    __slots__ = ("closer", "codes", "escape", "key", "kind", "missing", "opener", "values")
 
     def __init__(self, key: str, kind: str, values: Any, missing: np.ndarray | None, *,
                  escape: bool = False, codes: np.ndarray | None = None) -> None:
@@ -161,7 +160,6 @@ class _Field:
         self.codes = codes
         self.opener = '"' if kind == "str" else ""
         self.closer = {"str": '"', "int": "i"}.get(kind, "")
-        self.floats = _arrow_float_text  # how float text is made (see _float_formatter)
 
     def width(self, rows: int) -> int:
         if self.kind in _WIDTHS:
@@ -175,17 +173,26 @@ class _Field:
         """The values of rows ``start:stop`` as text (null where missing)."""
         if self.codes is not None:
             return pc.take(self.values, pa.array(self.codes[start:stop]))
-        return _value_text(self.kind, self.values.slice(start, stop - start), self.escape,
-                           self.floats)
+        return _value_text(self.kind, self.values.slice(start, stop - start), self.escape)
+
+    def polars(self, polars: Any, start: int, stop: int) -> tuple[Any, bool]:
+        """Rows ``start:stop`` for polars to make text of (it casts numbers and
+        booleans itself), and whether a value is missing there."""
+        if self.codes is None and self.kind != "str":
+            values = self.values.slice(start, stop - start)
+        else:
+            values = self.text(start, stop)
+        return polars.from_arrow(values), values.null_count > 0
 
 
-# Formatting floats is most of the work of encoding a numeric frame. polars formats
-# them (shortest text that reads back exactly, like repr) about five times faster than
-# pyarrow's cast: it is used when it is installed. Unless it is imported already, it is
-# imported in the background for a large frame, whose first blocks meanwhile use
-# pyarrow: a write does not wait for the import before sending anything.
-_POLARS_FLOATS_FROM_ROWS: Final = 50_000
-_polars_floats: list[Any] = []  # [polars module or None], once looked up
+# How a block's columns become lines. polars joins them (formatting floats as the
+# shortest text that reads back exactly, and integers, as it goes) for about two thirds
+# of the CPU pyarrow's kernels take, and its float text is about five times faster to
+# make: it is used when it is installed. Unless it is imported already, it is imported
+# in the background for a large frame, whose first blocks meanwhile use pyarrow: a
+# write does not wait for the import before sending anything.
+_POLARS_FROM_ROWS: Final = 50_000
+_polars: list[Any] = []  # [polars module or None], once looked up
 _polars_lookup: list[threading.Thread] = []
 _LOOKUP_LOCK: Final = threading.Lock()
 
@@ -195,48 +202,37 @@ def _look_up_polars() -> None:
         module = importlib.import_module("polars")
     except ImportError:
         module = None
-    if not _polars_floats:
-        _polars_floats.append(module)
+    if not _polars:
+        _polars.append(module)
 
 
-def _float_formatter(rows: int) -> Any:
-    """A function formatting a pyarrow float64 array as large_string (nulls kept)."""
+def _line_maker(rows: int) -> Callable[[_Heads, list[_Field], np.ndarray, int, int], Any]:
+    """The function making a block's lines (see :func:`_arrow_lines`) for a frame."""
     if "polars" in sys.modules:
-        if not _polars_floats:
+        if not _polars:
             _look_up_polars()
-        return _arrow_float_text if _polars_floats[0] is None else _polars_float_text
-    if rows < _POLARS_FLOATS_FROM_ROWS or (_polars_floats and _polars_floats[0] is None):
-        return _arrow_float_text
+        return _arrow_lines if _polars[0] is None else _polars_lines
+    if rows < _POLARS_FROM_ROWS or (_polars and _polars[0] is None):
+        return _arrow_lines
     with _LOOKUP_LOCK:
         if not _polars_lookup:
             thread = threading.Thread(target=_look_up_polars, name="influxkit-import-polars",
                                       daemon=True)
             _polars_lookup.append(thread)
             thread.start()
-    return _float_text
+    return _lines
 
 
-def _float_text(values: Any) -> Any:
-    """polars' formatting once it is imported, pyarrow's until then."""
-    if _polars_floats and _polars_floats[0] is not None:
-        return _polars_float_text(values)
-    return _arrow_float_text(values)
+def _lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
+           stop: int) -> Any:
+    """polars' lines once it is imported, pyarrow's until then."""
+    if _polars and _polars[0] is not None:
+        return _polars_lines(heads, fields, times, start, stop)
+    return _arrow_lines(heads, fields, times, start, stop)
 
 
-def _arrow_float_text(values: Any) -> Any:
-    return pc.cast(values, pa.large_string())
-
-
-def _polars_float_text(values: Any) -> Any:
-    polars = _polars_floats[0]
-    text = polars.from_arrow(values).cast(polars.String).to_arrow()
-    return text if text.type == pa.large_string() else text.cast(pa.large_string())
-
-
-def _value_text(kind: str, values: Any, escape: bool, floats: Any = _arrow_float_text) -> Any:
-    if kind == "float":
-        return floats(values)
-    if kind == "int":
+def _value_text(kind: str, values: Any, escape: bool) -> Any:
+    if kind in ("float", "int"):
         return pc.cast(values, pa.large_string())
     if kind == "bool":
         return pc.if_else(values, _scalar("true"), _scalar("false"))
@@ -603,11 +599,9 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
         elif key in extra:
             tag_sets.add(extra[key])
     fields = []
-    floats = _float_formatter(len(df))
     for name in field_names:
         field = _field_column(df[name], name, field_keys[name], rows)
         if field is not None:
-            field.floats = floats
             fields.append(field)
 
     empty = _empty_rows(fields, len(df))
@@ -622,11 +616,9 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
             position, field="fields",
         )
 
-    prefix = tag_sets.prefixes()
+    heads = tag_sets.heads()
     del tag_sets
-    width = 22 + (len(prefix) if isinstance(prefix, str) else 16 + prefix[0].nbytes // len(
-        prefix[0]))
-    width += sum(field.width(len(df)) for field in fields)
+    width = 22 + heads.width() + sum(field.width(len(df)) for field in fields)
     block = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_BYTES // width))
     # Encoding works best on blocks of a few MB; smaller pieces asked for (block_rows)
     # are cut from them at line boundaries.
@@ -636,8 +628,18 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     else:
         block -= block % piece
     spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
-    yield from in_order(lambda span: _encode_block(prefix, fields, times, *span, piece), spans,
-                        len(spans), threads)
+    lines = _line_maker(len(df))
+
+    def encode(span: tuple[int, int]) -> list[bytes]:
+        start, stop = span
+        block = lines(heads, fields, times, start, stop)
+        if len(block) != stop - start:  # pragma: no cover - see _arrow_lines
+            raise AssertionError("line protocol block lost rows")
+        # Each line ends with its "\n" (a string field may hold more), so the offsets
+        # are the line boundaries.
+        return cut_lines(block, piece)
+
+    yield from in_order(encode, spans, len(spans), threads)
 
 
 # Tag sets are numbered by combining each tag's slot (mixed radix) into one code per
@@ -694,7 +696,8 @@ class _TagSets:
         choices = iter(self._choices(combinations))
         for part in self.parts:
             pieces.append(part if isinstance(part, str) else pc.take(part, pa.array(next(choices))))
-        return pc.binary_join_element_wise(*_merge(pieces), _scalar(""), null_handling="skip")
+        return pc.binary_join_element_wise(*_merge(pieces, _scalar), _scalar(""),
+                                           null_handling="skip")
 
     def _collapse(self) -> None:
         """Number the combinations present anew, densely: one table of their texts."""
@@ -704,18 +707,45 @@ class _TagSets:
         self.parts, self.sizes, self.combinations = [table], [len(table)], len(table)
         self.codes = codes.astype(np.int32) if len(table) < 2**31 else codes
 
-    def prefixes(self) -> str | tuple[Any, np.ndarray]:
-        """A constant string when every tag is constant; otherwise the text of each tag
-        set and each row's slot in it, so that a block needs one ``take``."""
+    def heads(self) -> _Heads:
+        """Each line's head: one text when every tag is constant; otherwise the text of
+        each tag set and each row's slot in it, so that a block needs one ``take``."""
         if self.codes is None:
-            return "".join(self.parts) + " "
+            return _Heads("".join(self.parts) + " ")
         if self.combinations > _CARTESIAN_LIMIT:
             self._collapse()
             assert self.codes is not None
         # The text of every combination, numbered like the codes.
         texts = self._texts(np.arange(self.combinations, dtype=np.int64))
-        sets = pc.binary_join_element_wise(texts, _scalar(" "), _scalar(""))
-        return sets, self.codes
+        table = pc.binary_join_element_wise(texts, _scalar(" "), _scalar(""))
+        return _Heads(None, table, self.codes)
+
+
+class _Heads:
+    """What starts each line (measurement, tag set, space): ``text`` for every line, or
+    the texts of the tag sets in ``table`` and each row's slot in it."""
+
+    def __init__(self, text: str | None, table: Any = None,
+                 slots: np.ndarray | None = None) -> None:
+        self.text = text
+        self.table = table
+        self.slots = slots
+        self._polars_table: Any = None  # the table as a polars Series, once needed
+
+    def width(self) -> int:
+        if self.text is not None:
+            return len(self.text)
+        return 16 + int(self.table.nbytes) // len(self.table)
+
+    def arrow(self, start: int, stop: int) -> Any:
+        assert self.slots is not None
+        return pc.take(self.table, pa.array(self.slots[start:stop]))
+
+    def polars(self, polars: Any, start: int, stop: int) -> Any:
+        assert self.slots is not None
+        if self._polars_table is None:
+            self._polars_table = polars.from_arrow(self.table)
+        return self._polars_table.gather(self.slots[start:stop])
 
 
 def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:
@@ -730,77 +760,122 @@ def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:
     return empty if empty is not None and empty.any() else None
 
 
-def _encode_block(prefix: str | tuple[Any, np.ndarray], fields: list[_Field],
-                  times: np.ndarray, start: int, stop: int, piece: int) -> list[bytes]:
-    """Rows ``start:stop`` as line protocol, in pieces of ``piece`` lines."""
-    if isinstance(prefix, str):
-        parts: list[Any] = [prefix]
-    else:
-        sets, codes = prefix
-        parts = [pc.take(sets, pa.array(codes[start:stop]))]
-    parts.extend(_field_parts(fields, start, stop))
-    parts.append(" ")
-    parts.append(pc.cast(pa.array(times[start:stop]), pa.large_string()))
-    parts.append("\n")
-    # null_handling="skip" leaves out missing fields. (pyarrow drops a row whose inputs
-    # are all null instead of yielding "": the prefix is never null, and the check
-    # below guards against surprises.)
-    lines = pc.binary_join_element_wise(*_merge(parts), _scalar(""), null_handling="skip")
-    if len(lines) != stop - start:  # pragma: no cover - see above
-        raise AssertionError("line protocol block lost rows")
-    # Each line ends with its "\n" (a string field may hold more), so the offsets are
-    # the line boundaries.
-    return cut_lines(lines, piece)
-
-
-def _field_parts(fields: list[_Field], start: int, stop: int) -> list[Any]:
-    """The pieces of the field set: literal text, and arrays with nulls to skip.
-
-    Separators need care when cells are missing. A field without missing cells in the
-    block (the anchor) is always written; fields before it carry their comma after
-    them, fields after it before them, so a skipped field takes its comma along.
-    """
+def _arrow_lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
+                 stop: int) -> Any:
+    """Rows ``start:stop`` as a pyarrow ``large_string`` array of lines, each ending
+    with a newline, joined by pyarrow's kernels."""
+    parts: list[Any] = [heads.text if heads.text is not None else heads.arrow(start, stop)]
     texts = [field.text(start, stop) for field in fields]
-    anchor = next((i for i, text in enumerate(texts) if text.null_count == 0), None)
+    parts += _field_parts(fields, texts, [text.null_count > 0 for text in texts], _ARROW_JOINS)
+    parts += [" ", pc.cast(pa.array(times[start:stop]), pa.large_string()), "\n"]
+    # null_handling="skip" leaves out missing fields. (pyarrow drops a row whose inputs
+    # are all null instead of yielding "": the head is never null, and the caller checks
+    # the number of lines.)
+    return pc.binary_join_element_wise(*_merge(parts, _scalar), _scalar(""),
+                                       null_handling="skip")
+
+
+def _polars_lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
+                  stop: int) -> Any:
+    """:func:`_arrow_lines`, made by polars: the block's columns go in as they are (no
+    copy for numbers), and come out as one text column."""
+    polars = _polars[0]
+    columns: dict[str, Any] = {}
+    parts: list[Any] = [heads.text]
+    if heads.text is None:
+        columns["head"] = heads.polars(polars, start, stop)
+        parts = [polars.col("head")]
+    texts, gaps = [], []
+    for number, field in enumerate(fields):
+        name = f"field{number}"
+        columns[name], gap = field.polars(polars, start, stop)
+        text = polars.col(name)
+        texts.append(text if columns[name].dtype == polars.String else text.cast(polars.String))
+        gaps.append(gap)
+    parts += _field_parts(fields, texts, gaps, _PolarsJoins(polars))
+    columns["time"] = polars.Series(times[start:stop])
+    parts += [" ", polars.col("time").cast(polars.String), "\n"]
+    line = polars.concat_str(_merge(parts, polars.lit), ignore_nulls=True)
+    lines = polars.DataFrame(columns).select(line).to_series()
+    text = lines.to_arrow(compat_level=polars.CompatLevel.oldest())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+
+class _ArrowJoins:
+    """Texts joined by pyarrow's kernels (see :func:`_field_parts`)."""
+
+    @staticmethod
+    def around(before: str, text: Any, after: str) -> Any:
+        """``before + text + after``, null where ``text`` is null."""
+        return pc.binary_join_element_wise(_scalar(before), text, _scalar(after), _scalar(""))
+
+    @staticmethod
+    def with_commas(texts: list[Any]) -> Any:
+        """The texts joined by commas, those that are null left out."""
+        return pc.binary_join_element_wise(*texts, _scalar(","), null_handling="skip")
+
+
+_ARROW_JOINS: Final = _ArrowJoins()
+
+
+class _PolarsJoins:
+    """Texts joined by polars expressions (see :func:`_field_parts`)."""
+
+    def __init__(self, polars: Any) -> None:
+        self.polars = polars
+
+    def around(self, before: str, text: Any, after: str) -> Any:
+        lit = self.polars.lit
+        return self.polars.concat_str([lit(before), text, lit(after)])
+
+    def with_commas(self, texts: list[Any]) -> Any:
+        return self.polars.concat_str(texts, separator=",", ignore_nulls=True)
+
+
+def _field_parts(fields: list[_Field], texts: list[Any], gaps: list[bool],
+                 joins: _ArrowJoins | _PolarsJoins) -> list[Any]:
+    """The pieces of the field set: literal text, and texts with nulls to skip.
+
+    ``texts`` are the fields' texts (pyarrow arrays or polars expressions), ``gaps``
+    whether each has missing cells in the block. Separators need care then. A field
+    without missing cells (the anchor) is always written; fields before it carry their
+    comma after them, fields after it before them, so a skipped field takes its comma
+    along.
+    """
+    anchor = next((i for i, gap in enumerate(gaps) if not gap), None)
     if anchor is None:
         # Every row has some field (checked beforehand); join with skipped separators.
-        pieces = [
-            _join(f"{field.key}={field.opener}", text, field.closer)
+        return [joins.with_commas([
+            joins.around(f"{field.key}={field.opener}", text, field.closer)
             for field, text in zip(fields, texts, strict=True)
-        ]
-        return [pc.binary_join_element_wise(*pieces, _scalar(","), null_handling="skip")]
+        ])]
     parts: list[Any] = []
-    for i, (field, text) in enumerate(zip(fields, texts, strict=True)):
+    for i, (field, text, gap) in enumerate(zip(fields, texts, gaps, strict=True)):
         if i < anchor:
-            parts.append(_join(f"{field.key}={field.opener}", text, f"{field.closer},"))
+            parts.append(joins.around(f"{field.key}={field.opener}", text, f"{field.closer},"))
         elif i == anchor:
             parts.extend((f"{field.key}={field.opener}", text, field.closer))
-        elif text.null_count == 0:
+        elif not gap:
             parts.extend((f",{field.key}={field.opener}", text, field.closer))
         else:
-            parts.append(_join(f",{field.key}={field.opener}", text, field.closer))
+            parts.append(joins.around(f",{field.key}={field.opener}", text, field.closer))
     return parts
 
 
-def _join(before: str, text: Any, after: str) -> Any:
-    """``before + text + after``, null where ``text`` is null."""
-    return pc.binary_join_element_wise(_scalar(before), text, _scalar(after), _scalar(""))
-
-
-def _merge(parts: list[Any]) -> list[Any]:
-    """Merge neighbouring literal strings into one scalar each, dropping empty ones."""
+def _merge(parts: list[Any], literal: Callable[[str], Any]) -> list[Any]:
+    """Merge neighbouring strings into one ``literal`` each, dropping empty ones."""
     merged: list[Any] = []
-    literal = ""
+    text = ""
     for part in parts:
         if isinstance(part, str):
-            literal += part
+            text += part
             continue
-        if literal:
-            merged.append(_scalar(literal))
-            literal = ""
+        if text:
+            merged.append(literal(text))
+            text = ""
         merged.append(part)
-    if literal:
-        merged.append(_scalar(literal))
+    if text:
+        merged.append(literal(text))
     return merged
 
 

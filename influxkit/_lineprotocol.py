@@ -544,8 +544,9 @@ def iter_serialize(
 
     This is :func:`serialize` in pieces, for sending large inputs in batches: encoded
     points come in blocks of at most ``block_lines`` lines (line protocol given as
-    ``str`` or ``bytes`` is passed on as it is). DataFrames are checked whole before
-    their first block. ``threads`` limits the threads encoding a DataFrame (by default up
+    ``str`` or ``bytes`` is passed on as it is). A DataFrame's blocks hold exactly
+    ``block_lines`` lines, but for the last, and it is checked whole before its first
+    block. ``threads`` limits the threads encoding a DataFrame (by default up
     to four).
     """
     unit = normalize_precision(precision)

@@ -98,16 +98,15 @@ def oracle_points(df: pd.DataFrame, measurement: str, tag_columns: list[str],
     return points
 
 
-_FLOAT_FORMATTER = _dataframe._float_formatter
+_LINE_MAKER = _dataframe._line_maker
 
 
 @pytest.fixture(autouse=True)
-def _arrow_floats() -> Any:
-    """Exact texts below are pyarrow's (``2`` for 2.0); whether polars formats the
-    floats instead depends on what is installed and the frame's size. The property
-    test runs both ways and compares values, not texts."""
-    with mock.patch.object(_dataframe, "_float_formatter",
-                           return_value=_dataframe._arrow_float_text):
+def _arrow_lines() -> Any:
+    """Exact texts below are pyarrow's (``2`` for 2.0); whether polars makes the lines
+    instead depends on what is installed and the frame's size. The property tests run
+    both ways and compare values, not texts."""
+    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._arrow_lines):
         yield
 
 
@@ -694,15 +693,14 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], dict[str, Any], st
        st.sampled_from(["pyarrow", "polars"]))
 def test_frames_encode_like_the_mapping_encoder(
         case: tuple[pd.DataFrame, list[str], dict[str, Any], str], block: int | None,
-        cartesian: int, floats: str) -> None:
+        cartesian: int, joiner: str) -> None:
     df, tag_columns, extra, precision = case
-    formatter = (_dataframe._arrow_float_text if floats == "pyarrow" else
-                 _dataframe._polars_float_text)
-    _FLOAT_FORMATTER(_dataframe._POLARS_FLOATS_FROM_ROWS)  # looks polars up
+    lines = _dataframe._arrow_lines if joiner == "pyarrow" else _dataframe._polars_lines
+    _LINE_MAKER(_dataframe._POLARS_FROM_ROWS)  # looks polars up
     # Tag sets are numbered by building every combination of tag values, or (beyond a
     # limit, 1 here) by numbering anew the combinations present.
     with mock.patch.object(_dataframe, "_CARTESIAN_LIMIT", cartesian), \
-            mock.patch.object(_dataframe, "_float_formatter", return_value=formatter):
+            mock.patch.object(_dataframe, "_line_maker", return_value=lines):
         if block is None:
             check_against_oracle(df, tag_columns, extra, precision)
             return
@@ -915,23 +913,23 @@ def test_decoding_what_was_encoded_round_trips() -> None:
     pd.testing.assert_frame_equal(back, df, check_freq=False)
 
 
-def test_floats_of_large_frames_are_formatted_by_polars_when_it_is_installed() -> None:
+def test_large_frames_are_joined_by_polars_when_it_is_installed() -> None:
     pytest.importorskip("polars")
-    with mock.patch.object(_dataframe, "_polars_floats", []):
-        rows = _dataframe._POLARS_FLOATS_FROM_ROWS
-        assert _FLOAT_FORMATTER(rows) is _dataframe._polars_float_text
-    with mock.patch.object(_dataframe, "_polars_floats", [None]):  # polars not installed
-        assert _FLOAT_FORMATTER(10**9) is _dataframe._arrow_float_text
+    with mock.patch.object(_dataframe, "_polars", []):
+        assert _LINE_MAKER(_dataframe._POLARS_FROM_ROWS) is _dataframe._polars_lines
+    with mock.patch.object(_dataframe, "_polars", [None]):  # polars not installed
+        assert _LINE_MAKER(10**9) is _dataframe._arrow_lines
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
 def test_polars_float_text_reads_back_exactly(values: list[float]) -> None:
     pytest.importorskip("polars")
-    import pyarrow as pa
-
-    assert _FLOAT_FORMATTER(10**9) is _dataframe._polars_float_text
-    texts = _dataframe._polars_float_text(pa.array(values, pa.float64())).to_pylist()
+    df = pd.DataFrame({"f": values}, index=pd.date_range("2020", periods=len(values),
+                                                         freq="s", tz="UTC"))
+    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._polars_lines):
+        lines = encode(df)
+    texts = [line.split(" ")[1].removeprefix("f=") for line in lines]
     assert [struct.pack("<d", float(text)) for text in texts] == [
         struct.pack("<d", value) for value in values]
 
@@ -940,18 +938,21 @@ def test_polars_is_imported_in_the_background_for_a_large_frame() -> None:
     pytest.importorskip("polars")
     script = textwrap.dedent("""
         import sys
-        import pyarrow as pa
+        from unittest import mock
+        import pandas as pd
         from influxkit import _dataframe as D
 
         assert "polars" not in sys.modules
-        assert D._float_formatter(10) is D._arrow_float_text  # small: not worth it
+        assert D._line_maker(10) is D._arrow_lines  # small: not worth it
         assert "polars" not in sys.modules
-        formatter = D._float_formatter(10**6)
-        assert formatter is D._float_text  # pyarrow until polars is there
+        lines = D._line_maker(10**6)
+        assert lines is D._lines  # pyarrow until polars is there
         D._polars_lookup[0].join()
-        assert D._polars_floats[0] is sys.modules["polars"]
-        print(formatter(pa.array([1.0, 0.1, None], pa.float64())).to_pylist())
+        assert D._polars[0] is sys.modules["polars"]
+        df = pd.DataFrame({"f": [1.0, 0.1]}, index=pd.to_datetime([1, 2], unit="s", utc=True))
+        with mock.patch.object(D, "_line_maker", return_value=lines):
+            print(b"|".join(D.iter_pandas_lines(df, "m", None, "s", {})).decode())
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, timeout=60)
-    assert done.stdout.strip() == "['1.0', '0.1', None]"  # polars' text of 1.0
+    assert done.stdout.strip() == "m f=1.0 1\nm f=0.1 2"  # polars' text of 1.0
