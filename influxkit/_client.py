@@ -17,6 +17,7 @@ import aiohttp
 
 from . import __version__
 from ._admin import AdminMixin, basic_authorization
+from ._blocks import Block
 from ._connect import ConnectMixin
 from ._errors import (
     InfluxDBConnectionError,
@@ -25,7 +26,7 @@ from ._errors import (
     InfluxDBTimeoutError,
     http_error,
 )
-from ._lineprotocol import frame_kind, iter_serialize
+from ._lineprotocol import frame_kind, iter_blocks, iter_serialize
 from ._loop import LoopThread, dual
 from ._results import (
     JSON,
@@ -70,9 +71,9 @@ class _Body(aiohttp.BytesPayload):
     (the transport buffers what the socket does not take).
     """
 
-    def __init__(self, value: bytes) -> None:
+    def __init__(self, value: Block) -> None:
         super().__init__(b"", content_type="text/plain; charset=utf-8")
-        self._value = value
+        self._value = value  # type: ignore[assignment]  # any bytes-like object works
         self._size = len(value)
 
 
@@ -441,12 +442,13 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             extra_tags = {**self.default_tags, **extra_tags}
         # One encoding thread keeps well ahead of any server; more would only take CPU
         # from a server on the same machine.
-        blocks: Iterable[bytes] = iter_serialize(data, measurement, tag_columns, unit,
-                                                 block_lines=batch_size, threads=1,
-                                                 **extra_tags)
         if self.use_udp:
-            await self._send_udp(await asyncio.to_thread(list, blocks), unit)
+            lines = iter_serialize(data, measurement, tag_columns, unit,
+                                   block_lines=batch_size, threads=1, **extra_tags)
+            await self._send_udp(await asyncio.to_thread(list, lines), unit)
             return True
+        blocks: Iterable[Block] = iter_blocks(data, measurement, tag_columns, unit,
+                                              block_lines=batch_size, threads=1, **extra_tags)
         frame = frame_kind(data) is not None
         if not frame:
             # Nothing is sent before everything is encoded, and so checked. (DataFrame
@@ -464,14 +466,14 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         await self._post_all(bodies, params, concurrency)
         return True
 
-    async def _post_all(self, bodies: Iterator[bytes], params: Mapping[str, str],
+    async def _post_all(self, bodies: Iterator[Block], params: Mapping[str, str],
                         concurrency: int) -> None:
         """Post request bodies, ``concurrency`` at a time, while the next are encoded.
 
         The bodies are made by an iterator that encodes as it goes: it runs in a worker
         thread, at most ``concurrency`` bodies ahead of the requests.
         """
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=concurrency)
+        queue: asyncio.Queue[Block | None] = asyncio.Queue(maxsize=concurrency)
         sent = 0
 
         async def produce() -> None:
@@ -500,7 +502,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         if not sent:
             logger.debug("write: no points to send")
 
-    async def _post_lines(self, body: bytes, params: Mapping[str, str]) -> None:
+    async def _post_lines(self, body: Block, params: Mapping[str, str]) -> None:
         headers = {}
         if self.gzip:
             body = gzip_module.compress(body, compresslevel=1)
@@ -707,14 +709,16 @@ def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
     return collector.result()
 
 
-def _request_bodies(blocks: Iterable[bytes], limit: int,
+def _request_bodies(blocks: Iterable[Block], limit: int,
                     lines: int | None = None) -> Iterator[bytes]:
     """Join encoded blocks into request bodies of at most ``limit`` bytes and ``lines``
     lines (a single block larger than that is sent alone)."""
-    batch: list[bytes] = []
+    batch: list[Block] = []
     size = count = 0
     for block in blocks:
-        block_lines = block.count(b"\n") + 1 if lines else 0
+        block_lines = 0
+        if lines:
+            block_lines = (block if isinstance(block, bytes) else bytes(block)).count(b"\n") + 1
         if batch and (size + len(block) > limit or (lines and count + block_lines > lines)):
             yield b"\n".join(batch)
             batch, size, count = [], 0, 0

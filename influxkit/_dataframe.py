@@ -61,7 +61,7 @@ from pandas.api.types import (
     is_unsigned_integer_dtype,
 )
 
-from ._blocks import THREADS, cut_lines, in_order
+from ._blocks import THREADS, Block, cut_lines, in_order
 from ._errors import LineProtocolError
 from ._lineprotocol import (
     UNSAFE_BACKSLASH,
@@ -175,22 +175,25 @@ class _Field:
             return pc.take(self.values, pa.array(self.codes[start:stop]))
         return _value_text(self.kind, self.values.slice(start, stop - start), self.escape)
 
-    def polars(self, polars: Any, start: int, stop: int) -> tuple[Any, bool]:
-        """Rows ``start:stop`` for polars to make text of (it casts numbers and
-        booleans itself), and whether a value is missing there."""
-        if self.codes is None and self.kind != "str":
-            values = self.values.slice(start, stop - start)
-        else:
-            values = self.text(start, stop)
-        return polars.from_arrow(values), values.null_count > 0
+    @property
+    def raw(self) -> bool:
+        """Whether polars gets the values themselves (numbers and booleans, which it
+        turns into text), not their text."""
+        return self.codes is None and self.kind != "str"
+
+    def polars(self, polars: Any, start: int, stop: int) -> Any:
+        """Rows ``start:stop`` as a polars Series (see :attr:`raw`)."""
+        if self.raw:
+            return polars.from_arrow(self.values.slice(start, stop - start))
+        return polars.from_arrow(self.text(start, stop))
 
 
 # How a block's columns become lines. polars joins them (formatting floats as the
 # shortest text that reads back exactly, and integers, as it goes) for about two thirds
-# of the CPU pyarrow's kernels take, and its float text is about five times faster to
-# make: it is used when it is installed. Unless it is imported already, it is imported
-# in the background for a large frame, whose first blocks meanwhile use pyarrow: a
-# write does not wait for the import before sending anything.
+# of the CPU pyarrow's kernels take: it is used when it is installed. Unless it is
+# imported already, it is imported in the background for a large frame, whose first
+# blocks meanwhile use pyarrow: a write does not wait for the import before sending
+# anything.
 _POLARS_FROM_ROWS: Final = 50_000
 _polars: list[Any] = []  # [polars module or None], once looked up
 _polars_lookup: list[threading.Thread] = []
@@ -206,29 +209,21 @@ def _look_up_polars() -> None:
         _polars.append(module)
 
 
-def _line_maker(rows: int) -> Callable[[_Heads, list[_Field], np.ndarray, int, int], Any]:
-    """The function making a block's lines (see :func:`_arrow_lines`) for a frame."""
+def _line_maker(rows: int) -> type[_ArrowLines | _PolarsLines | _ImportingLines]:
+    """What makes the lines of a frame of ``rows`` rows (see :class:`_ArrowLines`)."""
     if "polars" in sys.modules:
         if not _polars:
             _look_up_polars()
-        return _arrow_lines if _polars[0] is None else _polars_lines
+        return _ArrowLines if _polars[0] is None else _PolarsLines
     if rows < _POLARS_FROM_ROWS or (_polars and _polars[0] is None):
-        return _arrow_lines
+        return _ArrowLines
     with _LOOKUP_LOCK:
         if not _polars_lookup:
             thread = threading.Thread(target=_look_up_polars, name="influxkit-import-polars",
                                       daemon=True)
             _polars_lookup.append(thread)
             thread.start()
-    return _lines
-
-
-def _lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
-           stop: int) -> Any:
-    """polars' lines once it is imported, pyarrow's until then."""
-    if _polars and _polars[0] is not None:
-        return _polars_lines(heads, fields, times, start, stop)
-    return _arrow_lines(heads, fields, times, start, stop)
+    return _ImportingLines
 
 
 def _value_text(kind: str, values: Any, escape: bool) -> Any:
@@ -530,7 +525,7 @@ def iter_pandas_lines(
     drop_empty_rows: bool = False,
     block_rows: int | None = None,
     threads: int | None = None,
-) -> Iterator[bytes]:
+) -> Iterator[Block]:
     """Encode a DataFrame as blocks of line protocol, one line per row, in row order.
 
     Each block holds many lines joined by ``\\n``, without a final newline. The whole
@@ -564,7 +559,7 @@ def iter_pandas_lines(
 
 def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str] | None,
                   precision: str, extra_tags: Mapping[str, Any], drop_empty_rows: bool,
-                  block_rows: int | None, threads: int) -> Iterator[bytes]:
+                  block_rows: int | None, threads: int) -> Iterator[Block]:
     head = escape_measurement(measurement)
     index = df.index
     if not isinstance(index, pd.DatetimeIndex):
@@ -628,12 +623,12 @@ def _encode_frame(df: pd.DataFrame, measurement: Any, tag_columns: Sequence[str]
     else:
         block -= block % piece
     spans = [(start, min(start + block, len(df))) for start in range(0, len(df), block)]
-    lines = _line_maker(len(df))
+    lines = _line_maker(len(df))(heads, fields, times)
 
-    def encode(span: tuple[int, int]) -> list[bytes]:
+    def encode(span: tuple[int, int]) -> list[Block]:
         start, stop = span
-        block = lines(heads, fields, times, start, stop)
-        if len(block) != stop - start:  # pragma: no cover - see _arrow_lines
+        block = lines(start, stop)
+        if len(block) != stop - start:  # pragma: no cover - see _ArrowLines
             raise AssertionError("line protocol block lost rows")
         # Each line ends with its "\n" (a string field may hold more), so the offsets
         # are the line boundaries.
@@ -760,84 +755,131 @@ def _empty_rows(fields: list[_Field], rows: int) -> np.ndarray | None:
     return empty if empty is not None and empty.any() else None
 
 
-def _arrow_lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
-                 stop: int) -> Any:
-    """Rows ``start:stop`` as a pyarrow ``large_string`` array of lines, each ending
-    with a newline, joined by pyarrow's kernels."""
-    parts: list[Any] = [heads.text if heads.text is not None else heads.arrow(start, stop)]
-    texts = [field.text(start, stop) for field in fields]
-    parts += _field_parts(fields, texts, [text.null_count > 0 for text in texts], _ARROW_JOINS)
-    parts += [" ", pc.cast(pa.array(times[start:stop]), pa.large_string()), "\n"]
-    # null_handling="skip" leaves out missing fields. (pyarrow drops a row whose inputs
-    # are all null instead of yielding "": the head is never null, and the caller checks
-    # the number of lines.)
-    return pc.binary_join_element_wise(*_merge(parts, _scalar), _scalar(""),
-                                       null_handling="skip")
+class _ArrowLines:
+    """Makes the lines of rows ``start:stop`` of a frame: a pyarrow ``large_string``
+    array of lines, each ending with a newline. pyarrow's kernels join them."""
 
+    def __init__(self, heads: _Heads, fields: list[_Field], times: np.ndarray) -> None:
+        self.heads = heads
+        self.fields = fields
+        self.times = times
 
-def _polars_lines(heads: _Heads, fields: list[_Field], times: np.ndarray, start: int,
-                  stop: int) -> Any:
-    """:func:`_arrow_lines`, made by polars: the block's columns go in as they are (no
-    copy for numbers), and come out as one text column."""
-    polars = _polars[0]
-    columns: dict[str, Any] = {}
-    parts: list[Any] = [heads.text]
-    if heads.text is None:
-        columns["head"] = heads.polars(polars, start, stop)
-        parts = [polars.col("head")]
-    texts, gaps = [], []
-    for number, field in enumerate(fields):
-        name = f"field{number}"
-        columns[name], gap = field.polars(polars, start, stop)
-        text = polars.col(name)
-        texts.append(text if columns[name].dtype == polars.String else text.cast(polars.String))
-        gaps.append(gap)
-    parts += _field_parts(fields, texts, gaps, _PolarsJoins(polars))
-    columns["time"] = polars.Series(times[start:stop])
-    parts += [" ", polars.col("time").cast(polars.String), "\n"]
-    line = polars.concat_str(_merge(parts, polars.lit), ignore_nulls=True)
-    lines = polars.DataFrame(columns).select(line).to_series()
-    text = lines.to_arrow(compat_level=polars.CompatLevel.oldest())
-    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    def __call__(self, start: int, stop: int) -> Any:
+        heads = self.heads
+        parts: list[Any] = [heads.text if heads.text is not None else heads.arrow(start, stop)]
+        texts = [field.text(start, stop) for field in self.fields]
+        parts += _field_parts(self.fields, [text.null_count > 0 for text in texts],
+                              _ArrowJoins(texts))
+        parts += [" ", pc.cast(pa.array(self.times[start:stop]), pa.large_string()), "\n"]
+        # null_handling="skip" leaves out missing fields. (pyarrow drops a row whose
+        # inputs are all null instead of yielding "": the head is never null, and the
+        # caller checks the number of lines.)
+        return pc.binary_join_element_wise(*_merge(parts, _scalar), _scalar(""),
+                                           null_handling="skip")
 
 
 class _ArrowJoins:
-    """Texts joined by pyarrow's kernels (see :func:`_field_parts`)."""
+    """The texts of a block's fields, joined by pyarrow's kernels (see
+    :func:`_field_parts`)."""
 
-    @staticmethod
-    def around(before: str, text: Any, after: str) -> Any:
-        """``before + text + after``, null where ``text`` is null."""
-        return pc.binary_join_element_wise(_scalar(before), text, _scalar(after), _scalar(""))
+    def __init__(self, texts: list[Any]) -> None:
+        self.texts = texts
+
+    def text(self, number: int) -> Any:
+        return self.texts[number]
+
+    def around(self, number: int, before: str, after: str) -> list[Any]:
+        return [self.enclose(number, before, after)]
+
+    def enclose(self, number: int, before: str, after: str) -> Any:
+        return pc.binary_join_element_wise(_scalar(before), self.texts[number],
+                                           _scalar(after), _scalar(""))
 
     @staticmethod
     def with_commas(texts: list[Any]) -> Any:
-        """The texts joined by commas, those that are null left out."""
         return pc.binary_join_element_wise(*texts, _scalar(","), null_handling="skip")
 
 
-_ARROW_JOINS: Final = _ArrowJoins()
+class _PolarsLines:
+    """:class:`_ArrowLines`, made by polars: a block's columns go in as they are (no copy
+    for numbers), and come out as one text column.
 
+    The line is one ``concat_str``, built once for each pattern of fields with missing
+    cells. Constant text costs little there, a nested join much more: a field with
+    missing cells is written as its key (null where the value is), its value, and
+    its closing text (also null there), all skipped together.
+    """
 
-class _PolarsJoins:
-    """Texts joined by polars expressions (see :func:`_field_parts`)."""
+    def __init__(self, heads: _Heads, fields: list[_Field], times: np.ndarray) -> None:
+        self.polars = polars = _polars[0]
+        self.heads = heads
+        self.fields = fields
+        self.times = times
+        self.names = [f"field{number}" for number in range(len(fields))]
+        self.texts = [polars.col(name) if not field.raw else polars.col(name).cast(polars.String)
+                      for name, field in zip(self.names, fields, strict=True)]
+        self.lines: dict[tuple[bool, ...], Any] = {}  # by the fields with missing cells
 
-    def __init__(self, polars: Any) -> None:
-        self.polars = polars
+    def __call__(self, start: int, stop: int) -> Any:
+        polars = self.polars
+        columns = {name: field.polars(polars, start, stop)
+                   for name, field in zip(self.names, self.fields, strict=True)}
+        if self.heads.text is None:
+            columns["head"] = self.heads.polars(polars, start, stop)
+        columns["time"] = polars.Series(self.times[start:stop])
+        gaps = tuple(columns[name].null_count() > 0 for name in self.names)
+        line = self.lines.get(gaps)
+        if line is None:
+            line = self.lines[gaps] = self._line(list(gaps))
+        lines = polars.DataFrame(columns).select(line).to_series()
+        text = lines.to_arrow(compat_level=polars.CompatLevel.oldest())
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
-    def around(self, before: str, text: Any, after: str) -> Any:
+    def _line(self, gaps: list[bool]) -> Any:
+        polars = self.polars
+        head = self.heads.text if self.heads.text is not None else polars.col("head")
+        parts = [head, *_field_parts(self.fields, gaps, self), " ",
+                 polars.col("time").cast(polars.String), "\n"]
+        return polars.concat_str(_merge(parts, polars.lit), ignore_nulls=True)
+
+    def text(self, number: int) -> Any:
+        return self.texts[number]
+
+    def around(self, number: int, before: str, after: str) -> list[Any]:
+        present = self.polars.col(self.names[number]).is_not_null()
+        parts = [self.polars.when(present).then(self.polars.lit(before)), self.texts[number]]
+        if after:
+            parts.append(self.polars.when(present).then(self.polars.lit(after)))
+        return parts
+
+    def enclose(self, number: int, before: str, after: str) -> Any:
         lit = self.polars.lit
-        return self.polars.concat_str([lit(before), text, lit(after)])
+        return self.polars.concat_str([lit(before), self.texts[number], lit(after)])
 
     def with_commas(self, texts: list[Any]) -> Any:
         return self.polars.concat_str(texts, separator=",", ignore_nulls=True)
 
 
-def _field_parts(fields: list[_Field], texts: list[Any], gaps: list[bool],
-                 joins: _ArrowJoins | _PolarsJoins) -> list[Any]:
+class _ImportingLines:
+    """polars' lines once it is imported, pyarrow's until then."""
+
+    def __init__(self, heads: _Heads, fields: list[_Field], times: np.ndarray) -> None:
+        self.arguments = heads, fields, times
+        self.arrow = _ArrowLines(heads, fields, times)
+        self.polars: _PolarsLines | None = None
+
+    def __call__(self, start: int, stop: int) -> Any:
+        if self.polars is None and _polars and _polars[0] is not None:
+            self.polars = _PolarsLines(*self.arguments)
+        return (self.polars or self.arrow)(start, stop)
+
+
+def _field_parts(fields: list[_Field], gaps: list[bool],
+                 joins: _ArrowJoins | _PolarsLines) -> list[Any]:
     """The pieces of the field set: literal text, and texts with nulls to skip.
 
-    ``texts`` are the fields' texts (pyarrow arrays or polars expressions), ``gaps``
-    whether each has missing cells in the block. Separators need care then. A field
+    ``gaps`` says whether each field has missing cells in the block; ``joins`` has
+    their texts and joins them. Separators need care when cells are missing. A field
     without missing cells (the anchor) is always written; fields before it carry their
     comma after them, fields after it before them, so a skipped field takes its comma
     along.
@@ -846,19 +888,19 @@ def _field_parts(fields: list[_Field], texts: list[Any], gaps: list[bool],
     if anchor is None:
         # Every row has some field (checked beforehand); join with skipped separators.
         return [joins.with_commas([
-            joins.around(f"{field.key}={field.opener}", text, field.closer)
-            for field, text in zip(fields, texts, strict=True)
+            joins.enclose(i, f"{field.key}={field.opener}", field.closer)
+            for i, field in enumerate(fields)
         ])]
     parts: list[Any] = []
-    for i, (field, text, gap) in enumerate(zip(fields, texts, gaps, strict=True)):
+    for i, (field, gap) in enumerate(zip(fields, gaps, strict=True)):
         if i < anchor:
-            parts.append(joins.around(f"{field.key}={field.opener}", text, f"{field.closer},"))
+            parts += joins.around(i, f"{field.key}={field.opener}", f"{field.closer},")
         elif i == anchor:
-            parts.extend((f"{field.key}={field.opener}", text, field.closer))
+            parts += [f"{field.key}={field.opener}", joins.text(i), field.closer]
         elif not gap:
-            parts.extend((f",{field.key}={field.opener}", text, field.closer))
+            parts += [f",{field.key}={field.opener}", joins.text(i), field.closer]
         else:
-            parts.append(joins.around(f",{field.key}={field.opener}", text, field.closer))
+            parts += joins.around(i, f",{field.key}={field.opener}", field.closer)
     return parts
 
 

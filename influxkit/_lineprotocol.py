@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+from ._blocks import Block
 from ._errors import LineProtocolError
 from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
@@ -549,6 +550,23 @@ def iter_serialize(
     block. ``threads`` limits the threads encoding a DataFrame (by default up
     to four).
     """
+    for block in iter_blocks(data, measurement, tag_columns, precision,
+                             block_lines=block_lines, threads=threads, **extra_tags):
+        yield block if type(block) is bytes else bytes(block)
+
+
+def iter_blocks(
+    data: Any,
+    measurement: str | None = None,
+    tag_columns: Iterable[str] | None = None,
+    precision: str | None = None,
+    *,
+    block_lines: int | None = None,
+    threads: int | None = None,
+    **extra_tags: Any,
+) -> Iterator[Block]:
+    """:func:`iter_serialize`, whose DataFrame blocks are views of the encoder's buffers
+    (no copy), for a write that sends them at once."""
     unit = normalize_precision(precision)
     if isinstance(tag_columns, str):  # one column's name, not its letters
         tag_columns = [tag_columns]
@@ -566,7 +584,7 @@ _LINES_PER_BLOCK: Final = 5_000
 
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
                 extra_tags: Mapping[str, Any], counter: list[int],
-                block_lines: int | None, threads: int | None = None) -> Iterator[bytes]:
+                block_lines: int | None, threads: int | None = None) -> Iterator[Block]:
     if type(data) is EncodedLines:
         if data.precision != precision:
             raise LineProtocolError(
@@ -649,7 +667,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
                      precision: str, extra_tags: Mapping[str, Any],
                      counter: list[int], block_lines: int,
-                     threads: int | None) -> Iterator[bytes]:
+                     threads: int | None) -> Iterator[Block]:
     # The common case, many dicts or many objects of one class, is batched into blocks
     # so that the per-point cost is one encode call and a list append. The index of a
     # point is ``first + len(lines)``: no counting in the loop.

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from ._blocks import THREADS, cut_lines, in_order
+from ._blocks import THREADS, Block, cut_lines, in_order
 from ._errors import LineProtocolError
 from ._lineprotocol import (
     UNSAFE_BACKSLASH,
@@ -50,7 +50,7 @@ def iter_polars_lines(
     *,
     block_rows: int | None = None,
     threads: int | None = None,
-) -> Iterator[bytes]:
+) -> Iterator[Block]:
     """Encode a polars DataFrame as blocks of line protocol, one line per row, in order.
 
     The whole frame is checked before the first block is produced.
@@ -106,7 +106,7 @@ def iter_polars_lines(
         # buffer polars hands to pyarrow, with no joining.
         line = pl.concat_str([*parts, pl.lit("\n")], ignore_nulls=True)
 
-        def encode(start: int) -> list[bytes]:
+        def encode(start: int) -> list[Block]:
             lines = df.slice(start, step).select(line).to_series()
             return cut_lines(lines.to_arrow(compat_level=pl.CompatLevel.oldest()), piece)
 

@@ -36,7 +36,7 @@ from influxkit._dataframe import (
     series_key,
 )
 from influxkit._errors import LineProtocolError
-from influxkit._lineprotocol import escape_key, serialize, tag_fragment
+from influxkit._lineprotocol import escape_key, iter_blocks, iter_serialize, serialize, tag_fragment
 from influxkit._time import MAX_NS, NS_PER_UNIT
 
 # Helpers --------------------------------------------------------------------------------
@@ -44,7 +44,9 @@ from influxkit._time import MAX_NS, NS_PER_UNIT
 
 def encode(df: pd.DataFrame, measurement: str = "m", tag_columns: list[str] | None = None,
            precision: str = "ns", **extra_tags: Any) -> list[str]:
-    blocks = list(iter_pandas_lines(df, measurement, tag_columns, precision, extra_tags))
+    # Blocks are views of the encoder's buffers; as bytes here.
+    blocks = [bytes(block) for block in
+              iter_pandas_lines(df, measurement, tag_columns, precision, extra_tags)]
     for block in blocks:
         assert block
         assert not block.endswith(b"\n")
@@ -106,7 +108,7 @@ def _arrow_lines() -> Any:
     """Exact texts below are pyarrow's (``2`` for 2.0); whether polars makes the lines
     instead depends on what is installed and the frame's size. The property tests run
     both ways and compare values, not texts."""
-    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._arrow_lines):
+    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._ArrowLines):
         yield
 
 
@@ -119,11 +121,7 @@ def check_against_oracle(df: pd.DataFrame, tag_columns: list[str],
         with pytest.raises(LineProtocolError):
             encode(df, "m", tag_columns, precision, **extra_tags)
         return
-    blocks = list(iter_pandas_lines(df, "m", tag_columns, precision, extra_tags))
-    for block in blocks:
-        assert block
-        assert not block.endswith(b"\n")
-    assert_same_lines(b"\n".join(blocks).decode(), expected)
+    assert_same_lines("\n".join(encode(df, "m", tag_columns, precision, **extra_tags)), expected)
 
 
 SEED_FRAME = pd.DataFrame(
@@ -522,8 +520,20 @@ def test_abandoning_the_blocks_half_way() -> None:
     with mock.patch.object(_dataframe, "_MIN_BLOCK_ROWS", 1), \
             mock.patch.object(_dataframe, "_MAX_BLOCK_ROWS", 100):
         blocks = iter_pandas_lines(df, "m", None, "s", {})
-        assert next(blocks).startswith(b"m v=0 ")
+        assert bytes(next(blocks)).startswith(b"m v=0 ")
         blocks.close()
+
+
+
+def test_blocks_are_views_of_the_encoders_buffer_and_iter_serialize_copies_them() -> None:
+    df = pd.DataFrame({"v": np.arange(10.0)},
+                      index=pd.date_range("2020", periods=10, freq="s", tz="UTC"))
+    views = list(iter_blocks(df, "m", precision="s", block_lines=4))
+    copies = list(iter_serialize(df, "m", precision="s", block_lines=4))
+    assert [type(block) for block in views] == [memoryview] * 3
+    assert [type(block) for block in copies] == [bytes] * 3
+    assert [bytes(block) for block in views] == copies
+    assert copies[2] == b"m v=8 1577836808\nm v=9 1577836809"
 
 
 # Encoding: time ---------------------------------------------------------------------------------
@@ -695,7 +705,7 @@ def test_frames_encode_like_the_mapping_encoder(
         case: tuple[pd.DataFrame, list[str], dict[str, Any], str], block: int | None,
         cartesian: int, joiner: str) -> None:
     df, tag_columns, extra, precision = case
-    lines = _dataframe._arrow_lines if joiner == "pyarrow" else _dataframe._polars_lines
+    lines = _dataframe._ArrowLines if joiner == "pyarrow" else _dataframe._PolarsLines
     _LINE_MAKER(_dataframe._POLARS_FROM_ROWS)  # looks polars up
     # Tag sets are numbered by building every combination of tag values, or (beyond a
     # limit, 1 here) by numbering anew the combinations present.
@@ -916,9 +926,9 @@ def test_decoding_what_was_encoded_round_trips() -> None:
 def test_large_frames_are_joined_by_polars_when_it_is_installed() -> None:
     pytest.importorskip("polars")
     with mock.patch.object(_dataframe, "_polars", []):
-        assert _LINE_MAKER(_dataframe._POLARS_FROM_ROWS) is _dataframe._polars_lines
+        assert _LINE_MAKER(_dataframe._POLARS_FROM_ROWS) is _dataframe._PolarsLines
     with mock.patch.object(_dataframe, "_polars", [None]):  # polars not installed
-        assert _LINE_MAKER(10**9) is _dataframe._arrow_lines
+        assert _LINE_MAKER(10**9) is _dataframe._ArrowLines
 
 
 @settings(max_examples=200, deadline=None)
@@ -927,7 +937,7 @@ def test_polars_float_text_reads_back_exactly(values: list[float]) -> None:
     pytest.importorskip("polars")
     df = pd.DataFrame({"f": values}, index=pd.date_range("2020", periods=len(values),
                                                          freq="s", tz="UTC"))
-    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._polars_lines):
+    with mock.patch.object(_dataframe, "_line_maker", return_value=_dataframe._PolarsLines):
         lines = encode(df)
     texts = [line.split(" ")[1].removeprefix("f=") for line in lines]
     assert [struct.pack("<d", float(text)) for text in texts] == [
@@ -943,10 +953,10 @@ def test_polars_is_imported_in_the_background_for_a_large_frame() -> None:
         from influxkit import _dataframe as D
 
         assert "polars" not in sys.modules
-        assert D._line_maker(10) is D._arrow_lines  # small: not worth it
+        assert D._line_maker(10) is D._ArrowLines  # small: not worth it
         assert "polars" not in sys.modules
         lines = D._line_maker(10**6)
-        assert lines is D._lines  # pyarrow until polars is there
+        assert lines is D._ImportingLines  # pyarrow until polars is there
         D._polars_lookup[0].join()
         assert D._polars[0] is sys.modules["polars"]
         df = pd.DataFrame({"f": [1.0, 0.1]}, index=pd.to_datetime([1, 2], unit="s", utc=True))

@@ -53,8 +53,9 @@ UTC = dt.timezone.utc
 def encode_body(df: pl.DataFrame | pl.LazyFrame, measurement: Any = "m",
                 tag_columns: list[str] | None = None, precision: str = "ns", *,
                 block_rows: int | None = None, **extra_tags: Any) -> str:
-    blocks = list(iter_polars_lines(df, measurement, tag_columns, precision, extra_tags,
-                                    block_rows=block_rows))
+    # Blocks are views of the encoder's buffers; as bytes here.
+    blocks = [bytes(block) for block in iter_polars_lines(
+        df, measurement, tag_columns, precision, extra_tags, block_rows=block_rows)]
     for block in blocks:
         assert block
         assert not block.endswith(b"\n")
@@ -292,7 +293,7 @@ def test_large_frame_streams_in_blocks_in_row_order() -> None:
     assert lines[-1] == f"m,host=c v={rows - 1}i {first - rows + 1}".encode()
     assert lines[rows // 2] == f"m,host=a v={rows // 2}i {first - rows // 2}".encode()
     small = list(iter_polars_lines(df.head(10), "m", ["host"], "s", {}, block_rows=3))
-    assert [block.count(b"\n") + 1 for block in small] == [3, 3, 3, 1]
+    assert [bytes(block).count(b"\n") + 1 for block in small] == [3, 3, 3, 1]
     with mock.patch.object(_polars, "_BLOCK_ROWS", 4):
         assert len(list(iter_polars_lines(df.head(10), "m", ["host"], "s", {}))) == 3
 
@@ -308,7 +309,7 @@ def test_abandoning_the_blocks_half_way() -> None:
                                                  "1s", eager=True),
                        "v": np.arange(10_000.0)})
     blocks = iter_polars_lines(df, "m", None, "s", {}, block_rows=100)
-    assert next(blocks).startswith(b"m v=0.0 ")
+    assert bytes(next(blocks)).startswith(b"m v=0.0 ")
     blocks.close()
 
 
