@@ -1,11 +1,12 @@
 """pandas DataFrames in and out of InfluxDB: column-wise line protocol and result frames.
 
-Encoding (:func:`iter_pandas_lines`) never loops over rows in Python: every column is
-turned into text with pyarrow compute kernels (the library pandas uses for its own
-string dtype), and each line is one element-wise join of those columns, block by
+Encoding (:func:`iter_pandas_lines`) never loops over rows in Python: columns are
+checked and prepared once with numpy and pyarrow (the library pandas uses for its own
+string dtype), and each line is one element-wise join of the columns' text, block by
 block (a few MB each, encoded on up to four threads since the kernels release the
-GIL). The whole frame is checked before the first block is produced, so a bad cell is
-refused before anything is sent. The rules, beyond those of
+GIL). polars makes the text and joins it when it is installed, pyarrow's kernels
+otherwise. The whole frame is checked before the first block is produced, so a bad
+cell is refused before anything is sent. The rules, beyond those of
 :mod:`influxkit._lineprotocol`, whose escaping and checks are reused:
 
 - The index must be a :class:`~pandas.DatetimeIndex` (aioinflux's rule), tz-aware or
@@ -17,8 +18,8 @@ refused before anything is sent. The rules, beyond those of
   asks for such rows to be dropped (``drop_empty_rows=True``).
 - float32 cells are written as the float64 they widen to, like :func:`serialize` does
   for a ``numpy.float32``; the text of a float is the shortest one that reads back as
-  the same float64 (pyarrow prints ``1.0`` as ``1`` and ``1e-05`` as ``0.00001``,
-  which line protocol reads as the same floats).
+  the same float64 (pyarrow writes ``1.0`` as ``1`` and ``1e-05`` as ``0.00001``,
+  polars ``1.0`` and ``1e-5``, which line protocol reads as the same floats).
 - object columns: all ``str`` -> string fields, all ``bool`` -> booleans, all ``int``
   -> integers, floats (with or without ints, or ``Decimal``) -> floats; any other mix
   is written as strings, each value's ``str()`` (an enum's name), aioinflux's rule.
