@@ -9,14 +9,15 @@ encoded on a few threads, a few blocks ahead of the consumer, and yielded in ord
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any, Final, TypeAlias, TypeVar
 
-__all__ = ["THREADS", "Block", "cut_lines", "in_order"]
+__all__ = ["THREADS", "Block", "cut_lines", "cut_points", "in_order"]
 
 T = TypeVar("T")
 
@@ -33,9 +34,10 @@ def _cpu_count() -> int:
 THREADS: Final = min(4, _cpu_count())
 
 
-def cut_lines(lines: Any, piece: int) -> list[Block]:
+def cut_lines(lines: Any, piece: int, limit: int | None = None) -> list[Block]:
     """Cut a ``large_string`` array of newline-terminated lines into blocks of ``piece``
-    lines each, without the last newline of each block.
+    lines and at most ``limit`` bytes each (see :func:`cut_points`), without the last
+    newline of each block.
 
     The blocks are views of the array's buffer, not copies: a write sends them as they
     are (a copy of every block cost about a tenth of the client's CPU in a bulk load).
@@ -43,10 +45,30 @@ def cut_lines(lines: Any, piece: int) -> list[Block]:
     buffers = lines.buffers()
     first = lines.offset
     offsets = memoryview(buffers[1]).cast("B").cast("q")[first:first + len(lines) + 1]
-    text = buffers[2]
-    cuts = [*range(0, len(lines), piece), len(lines)]
-    view = memoryview(text)
-    return [view[offsets[a]:offsets[b] - 1] for a, b in pairwise(cuts)]
+    text = memoryview(buffers[2])
+    return [text[offsets[a]:offsets[b] - 1]
+            for a, b in pairwise(cut_points(offsets, piece, limit))]
+
+
+def cut_points(offsets: Sequence[int], piece: int, limit: int | None) -> list[int]:
+    """Where to cut lines into blocks of at most ``piece`` lines and at most ``limit``
+    bytes (a block's size leaves out the newline that ends it; a line larger than
+    ``limit`` is a block alone).
+
+    ``offsets`` are the lines' start offsets and the end of the last one.
+    """
+    count = len(offsets) - 1
+    cuts = [0]
+    start = 0
+    while start < count:
+        stop = min(start + piece, count)
+        if limit is not None and offsets[stop] - offsets[start] - 1 > limit:
+            # The most lines from start that fit (the last of them ends by start + limit).
+            fits = bisect.bisect_right(offsets, offsets[start] + limit + 1, start, stop) - 1
+            stop = max(start + 1, fits)
+        cuts.append(stop)
+        start = stop
+    return cuts
 
 
 def in_order(encode: Callable[[T], list[Block]], spans: Iterable[T], count: int,

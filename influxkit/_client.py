@@ -448,20 +448,20 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             await self._send_udp(await asyncio.to_thread(list, lines), unit)
             return True
         blocks: Iterable[Block] = iter_blocks(data, measurement, tag_columns, unit,
-                                              block_lines=batch_size, threads=1, **extra_tags)
-        frame = frame_kind(data) is not None
-        if not frame:
-            # Nothing is sent before everything is encoded, and so checked. (DataFrame
-            # encoders check the whole frame before their first block.)
-            blocks = await asyncio.to_thread(list, blocks)
+                                              block_lines=batch_size,
+                                              block_bytes=self.max_request_bytes, threads=1,
+                                              **extra_tags)
         params = {"db": database, "precision": unit}
         if rp:
             params["rp"] = rp
-        if frame and batch_size:
-            # A DataFrame's blocks are batches already: batch_size lines each, but for
-            # the last.
+        if frame_kind(data) is not None:
+            # A DataFrame's blocks are request bodies already (batch_size lines, but
+            # for the last, and max_request_bytes at most). It is checked whole before
+            # its first block.
             bodies = iter(blocks)
         else:
+            # Nothing is sent before everything is encoded, and so checked.
+            blocks = await asyncio.to_thread(list, blocks)
             bodies = _request_bodies(blocks, self.max_request_bytes, batch_size)
         await self._post_all(bodies, params, concurrency)
         return True

@@ -562,11 +562,14 @@ def iter_blocks(
     precision: str | None = None,
     *,
     block_lines: int | None = None,
+    block_bytes: int | None = None,
     threads: int | None = None,
     **extra_tags: Any,
 ) -> Iterator[Block]:
-    """:func:`iter_serialize`, whose DataFrame blocks are views of the encoder's buffers
-    (no copy), for a write that sends them at once."""
+    """:func:`iter_serialize`, for a write that sends a DataFrame's blocks as they are:
+    they are views of the encoder's buffers (no copy), of ``block_lines`` lines (the
+    last one fewer) and at most ``block_bytes`` bytes (a line longer than that is a
+    block alone)."""
     unit = normalize_precision(precision)
     if isinstance(tag_columns, str):  # one column's name, not its letters
         tag_columns = [tag_columns]
@@ -576,7 +579,7 @@ def iter_blocks(
         tag_fragment(extra_tags)
     counter = [0]
     yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, block_lines,
-                           threads)
+                           threads, block_bytes)
 
 
 _LINES_PER_BLOCK: Final = 5_000
@@ -584,7 +587,8 @@ _LINES_PER_BLOCK: Final = 5_000
 
 def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, precision: str,
                 extra_tags: Mapping[str, Any], counter: list[int],
-                block_lines: int | None, threads: int | None = None) -> Iterator[Block]:
+                block_lines: int | None, threads: int | None = None,
+                block_bytes: int | None = None) -> Iterator[Block]:
     if type(data) is EncodedLines:
         if data.precision != precision:
             raise LineProtocolError(
@@ -628,12 +632,14 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
             from ._dataframe import iter_pandas_lines
 
             yield from iter_pandas_lines(data, measurement, tag_columns, precision, extra_tags,
-                                         block_rows=block_lines, threads=threads)
+                                         block_rows=block_lines, block_bytes=block_bytes,
+                                         threads=threads)
         else:
             from ._polars import iter_polars_lines
 
             yield from iter_polars_lines(data, measurement, tag_columns, precision, extra_tags,
-                                         block_rows=block_lines, threads=threads)
+                                         block_rows=block_lines, block_bytes=block_bytes,
+                                         threads=threads)
         counter[0] += 1
         return
     encoder = getattr(type(data), "__influxkit_encoder__", None)
@@ -655,7 +661,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         return
     if isinstance(data, Iterable):
         yield from _encode_iterable(data, measurement, tag_columns, precision, extra_tags, counter,
-                                    block_lines or _LINES_PER_BLOCK, threads)
+                                    block_lines or _LINES_PER_BLOCK, threads, block_bytes)
         return
     raise LineProtocolError(
         f"cannot write an object of type {type(data).__name__}: write mappings, DataFrames, "
@@ -667,7 +673,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
                      precision: str, extra_tags: Mapping[str, Any],
                      counter: list[int], block_lines: int,
-                     threads: int | None) -> Iterator[Block]:
+                     threads: int | None, block_bytes: int | None) -> Iterator[Block]:
     # The common case, many dicts or many objects of one class, is batched into blocks
     # so that the per-point cost is one encode call and a list append. The index of a
     # point is ``first + len(lines)``: no counting in the loop.
@@ -707,7 +713,7 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                         lines.clear()
                     counter[0] = first
                     yield from _encode_any(item, measurement, tag_columns, precision, extra_tags,
-                                           counter, block_lines, threads)
+                                           counter, block_lines, threads, block_bytes)
                     first = counter[0]
         except LineProtocolError as exc:
             raise exc.locate(first + len(lines), item) from None

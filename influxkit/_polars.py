@@ -12,13 +12,15 @@ cannot carry is refused before the first block, naming the row and the value.
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final
 
 import polars as pl
 
-from ._blocks import THREADS, Block, cut_lines, in_order
+from ._blocks import THREADS, Block, cut_lines, cut_points, in_order
 from ._errors import LineProtocolError
 from ._lineprotocol import (
     UNSAFE_BACKSLASH,
@@ -49,11 +51,14 @@ def iter_polars_lines(
     extra_tags: Mapping[str, Any],
     *,
     block_rows: int | None = None,
+    block_bytes: int | None = None,
     threads: int | None = None,
 ) -> Iterator[Block]:
     """Encode a polars DataFrame as blocks of line protocol, one line per row, in order.
 
-    The whole frame is checked before the first block is produced.
+    Blocks hold ``block_rows`` lines (the last one fewer) and at most ``block_bytes``
+    bytes (a line longer than that is a block alone). The whole frame is checked before
+    the first block is produced.
 
     Raises:
         LineProtocolError: for a frame line protocol cannot carry, naming the column,
@@ -108,7 +113,8 @@ def iter_polars_lines(
 
         def encode(start: int) -> list[Block]:
             lines = df.slice(start, step).select(line).to_series()
-            return cut_lines(lines.to_arrow(compat_level=pl.CompatLevel.oldest()), piece)
+            return cut_lines(lines.to_arrow(compat_level=pl.CompatLevel.oldest()), piece,
+                             block_bytes)
 
         starts = range(0, df.height, step)
         yield from in_order(encode, starts, len(starts), threads or THREADS)
@@ -119,8 +125,9 @@ def iter_polars_lines(
     line = pl.concat_str(parts, ignore_nulls=True)
     for start in range(0, df.height, step):
         lines = df.slice(start, step).select(line).to_series()
-        for at in range(0, len(lines), piece):
-            yield lines.slice(at, piece).str.join("\n").cast(pl.Binary).item()
+        offsets = [0, *itertools.accumulate((lines.str.len_bytes() + 1).to_list())]
+        for at, end in pairwise(cut_points(offsets, piece, block_bytes)):
+            yield lines.slice(at, end - at).str.join("\n").cast(pl.Binary).item()
 
 
 def _has_pyarrow() -> bool:

@@ -683,6 +683,7 @@ async def test_large_frame_is_split_into_several_requests(influxdb_server: Influ
         client.max_request_bytes = 2_000_000
         await client.write(df, measurement="big", tag_columns=["host"])
         assert len(posts) > 3, [len(post) for post in posts]
+        assert max(len(post) for post in posts) <= 2_000_000
         # Each row's line once, in order, cut at line ends into the requests. (A float's
         # text depends on who formats it, pyarrow or polars: times are compared.)
         lines = b"\n".join(posts).split(b"\n")

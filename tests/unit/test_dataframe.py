@@ -173,7 +173,7 @@ def test_empty_frame_still_checks_names() -> None:
 
 
 def test_large_frame_streams_in_blocks_in_row_order() -> None:
-    rows = 120_000
+    rows = 240_000  # blocks are 100,000 rows at most
     index = pd.date_range("2020-01-01", periods=rows, freq="s", tz="UTC")[::-1]
     df = pd.DataFrame({"v": np.arange(rows, dtype=np.int64),
                        "host": np.array(["a", "b", "c"])[np.arange(rows) % 3]}, index=index)
