@@ -435,6 +435,15 @@ class Bench:
         outcomes = self.outcomes.setdefault(workload.name, {})
         contenders = list(workload.contenders)
         url = self.server.url if workload.kind != "encode" else ""
+        big = self.rows(workload) if workload.size == "big" else 0
+        if rounds > 1:
+            # One untimed run first: whoever runs first in a workload is often slower
+            # (a new database's first writes, cold caches), which would weigh on the
+            # median of few rounds.
+            run = run_worker(workload, contenders[0], self.data_dir, url=url,
+                             db=self.prepare(workload), rows=big)
+            log(f"  [{workload.name} warm-up] {contenders[0].name:<20} "
+                f"{'ERROR ' + run.error if run.error else 'done'}")
         for number in range(rounds):
             # Each round starts with another contender, so none always runs first.
             shift = number % len(contenders)
@@ -444,16 +453,8 @@ class Bench:
                 if workload.kind == "encode" and number == 0:
                     os.makedirs(self.out_dir, exist_ok=True)
                     save = os.path.join(self.out_dir, f"{workload.name}-{contender.name}.lp")
-                db = ""
-                if workload.kind == "write":
-                    db = WRITE_DB
-                    fresh_database(self.server, db)
-                elif workload.kind == "query":
-                    db = QUERY_DB
-                    settle(self.server)
-                run = run_worker(workload, contender, self.data_dir, url=url, db=db,
-                                 rows=self.rows(workload) if workload.size == "big" else 0,
-                                 save=save)
+                run = run_worker(workload, contender, self.data_dir, url=url,
+                                 db=self.prepare(workload), rows=big, save=save)
                 if workload.kind == "write" and not run.error:
                     self.check_write(workload, contender, run, outcome, first=number == 0)
                 if workload.kind == "query" and not run.error and not outcome.checked:
@@ -466,6 +467,17 @@ class Bench:
                 log(f"  [{workload.name} {number + 1}/{rounds}] {contender.name:<20} {shown}")
         if workload.name == "bigwrite":
             self.server.drop_database(WRITE_DB)
+
+    def prepare(self, workload: Workload) -> str:
+        """The database of a run of ``workload`` (fresh for a write), once the server is
+        quiet."""
+        if workload.kind == "write":
+            fresh_database(self.server, WRITE_DB)
+            return WRITE_DB
+        if workload.kind == "query":
+            settle(self.server)
+            return QUERY_DB
+        return ""
 
     def check_write(self, workload: Workload, contender: Contender, run: Run,
                     outcome: Outcome, first: bool) -> None:

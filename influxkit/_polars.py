@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from itertools import pairwise
 from operator import itemgetter
 from typing import Any, Final
 
@@ -126,7 +125,7 @@ def iter_polars_lines(
     for start in range(0, df.height, step):
         lines = df.slice(start, step).select(line).to_series()
         offsets = [0, *itertools.accumulate((lines.str.len_bytes() + 1).to_list())]
-        for at, end in pairwise(cut_points(offsets, piece, block_bytes)):
+        for at, end in itertools.pairwise(cut_points(offsets, piece, block_bytes)):
             yield lines.slice(at, end - at).str.join("\n").cast(pl.Binary).item()
 
 
