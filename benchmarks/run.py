@@ -747,10 +747,12 @@ the server's memory is never counted). "vs best peer" divides by the fastest of
 aioinflux, influxdb and influxdb_client in the workload (for polars input: the fastest
 peer on the pandas frame, as the peers take no polars frames), whether or not that
 peer's output is right; "vs best ref" divides by the fastest reference (for queries:
-the fastest MessagePack rows reference). Encoders get one untimed warm-up on the first
-100 rows. Writes (into a fresh database) and queries start once the server is quiet
-(under a tenth of a CPU), so no contender is timed with the server still busy with
-the previous one's points. Correctness: every encoder's output is parsed and compared point by point
+the fastest MessagePack rows reference). Each workload starts with one untimed run of
+its first contender (the first run of a workload is often slower, whoever makes it),
+and encoders get one untimed warm-up on the first 100 rows. Writes (into a fresh
+database) and queries start once the server is quiet (under a tenth of a CPU), so no
+contender is timed with the server still busy with the previous one's points.
+Correctness: every encoder's output is parsed and compared point by point
 with the data (not with another encoder); every write is checked with SELECT count(*)
 and, in round 1, by reading everything back as MessagePack; every query answer is
 compared column by column (values and types) with the data."""

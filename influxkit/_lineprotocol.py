@@ -552,7 +552,7 @@ def iter_serialize(
     """
     for block in iter_blocks(data, measurement, tag_columns, precision,
                              block_lines=block_lines, threads=threads, **extra_tags):
-        yield block if type(block) is bytes else bytes(block)
+        yield block if isinstance(block, bytes) else bytes(block)
 
 
 def iter_blocks(
