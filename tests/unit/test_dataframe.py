@@ -173,7 +173,7 @@ def test_empty_frame_still_checks_names() -> None:
 
 
 def test_large_frame_streams_in_blocks_in_row_order() -> None:
-    rows = 240_000  # blocks are 100,000 rows at most
+    rows = 120_000
     index = pd.date_range("2020-01-01", periods=rows, freq="s", tz="UTC")[::-1]
     df = pd.DataFrame({"v": np.arange(rows, dtype=np.int64),
                        "host": np.array(["a", "b", "c"])[np.arange(rows) % 3]}, index=index)
@@ -522,7 +522,6 @@ def test_abandoning_the_blocks_half_way() -> None:
         blocks = iter_pandas_lines(df, "m", None, "s", {})
         assert bytes(next(blocks)).startswith(b"m v=0 ")
         blocks.close()
-
 
 
 def test_blocks_are_views_of_the_encoders_buffer_and_iter_serialize_copies_them() -> None:
