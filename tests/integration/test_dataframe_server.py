@@ -24,10 +24,10 @@ import math
 import re
 from typing import Any
 
-import aiohttp
 import numpy as np
 import pandas as pd
 import pytest
+from _tracing import write_tracer
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -651,21 +651,7 @@ async def test_chunks_concatenate_to_the_whole_answer(client: InfluxDBClient) ->
 async def test_large_frame_is_split_into_several_requests(influxdb_server: InfluxDBServer,
                                                           database: str) -> None:
     rows = 300_000
-    posts: list[bytearray] = []  # the body of each write request
-
-    async def on_request_start(session: Any, context: Any, params: Any) -> None:
-        del session, context
-        if params.url.path.endswith("/write"):
-            posts.append(bytearray())
-
-    async def on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
-        del session, context
-        if params.url.path.endswith("/write"):
-            posts[-1] += params.chunk
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(on_request_start)
-    trace.on_request_chunk_sent.append(on_request_chunk_sent)
+    trace, posts = write_tracer()
     rng = np.random.default_rng(20240101)
     ns = 1_600_000_000 * 10**9 + np.arange(rows, dtype=np.int64) * 1_000_003
     ns[-1] = ns[0]  # the last row rewrites the first: the requests keep the rows' order
@@ -713,22 +699,7 @@ async def test_batch_size_is_the_lines_of_each_request(
     # frame's batches cut from several blocks.
     monkeypatch.setattr("influxkit._dataframe._MAX_BLOCK_ROWS", 300)
     rows, batch = 1_000, 128
-    bodies: list[bytearray] = []
-
-    async def on_request_start(session: Any, context: Any, params: Any) -> None:
-        del session
-        if params.url.path.endswith("/write"):
-            context.body = bytearray()
-            bodies.append(context.body)
-
-    async def on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
-        del session
-        if params.url.path.endswith("/write"):
-            context.body += params.chunk
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(on_request_start)
-    trace.on_request_chunk_sent.append(on_request_chunk_sent)
+    trace, bodies = write_tracer()
     df = pd.DataFrame({
         "i": np.arange(rows, dtype=np.int64) * (2**40 + 1),
         "f": np.where(np.arange(rows) % 7 == 0, np.nan, np.linspace(0, 1, rows)),

@@ -21,10 +21,10 @@ import struct
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-import aiohttp
 import numpy as np
 import polars as pl
 import pytest
+from _tracing import write_tracer
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -408,28 +408,6 @@ async def test_128_bit_integers_beyond_int64_send_nothing(client: InfluxDBClient
 
 
 # -- requests: batch_size and concurrency ----------------------------------------------------
-
-
-def write_tracer() -> tuple[aiohttp.TraceConfig, list[bytearray]]:
-    """A trace config recording the body of each write request (requests in flight at
-    once each have their own trace context)."""
-    bodies: list[bytearray] = []
-
-    async def on_request_start(session: Any, context: Any, params: Any) -> None:
-        del session
-        if params.url.path.endswith("/write"):
-            context.body = bytearray()
-            bodies.append(context.body)
-
-    async def on_request_chunk_sent(session: Any, context: Any, params: Any) -> None:
-        del session
-        if params.url.path.endswith("/write"):
-            context.body += params.chunk
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_start.append(on_request_start)
-    trace.on_request_chunk_sent.append(on_request_chunk_sent)
-    return trace, bodies
 
 
 def counted_frame(rows: int) -> pl.DataFrame:
