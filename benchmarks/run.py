@@ -82,7 +82,8 @@ class Workload:
     contenders: tuple[Contender, ...]
     peers_from: str = ""  # workload whose peers give "best peer" (default: this one)
     references_from: str = ""  # workload whose references give "best reference"
-    rounds: int | None = None
+    rounds: int | None = None  # a fixed number of rounds, whatever --rounds says
+    extra_rounds: int = 0  # rounds on top of --rounds
     not_applicable: tuple[str, ...] = ()
 
     @property
@@ -95,6 +96,9 @@ class Workload:
 
 
 KIT = "influxkit"
+# A write's time depends on the server's CPU, which varies most from run to run: the
+# write workload takes this many rounds more than the others for a steadier median.
+WRITE_EXTRA_ROUNDS = 2
 V2_ONLY = ("influxdb_client 1.50: n/a, its write and query APIs speak the 2.x API "
            "(/api/v2), which InfluxDB 1.6.7 lacks")
 
@@ -133,7 +137,7 @@ WORKLOADS = [
         Contender("ref-aiohttp-1", "reference", "reference: pre-built bytes, aiohttp, 1 in flight"),
         Contender("ref-aiohttp-4", "reference", "reference: pre-built bytes, aiohttp, 4 in flight"),
         Contender("ref-curl-1", "reference", "reference: pre-built bytes, curl keep-alive"),
-    ), not_applicable=(V2_ONLY,)),
+    ), extra_rounds=WRITE_EXTRA_ROUNDS, not_applicable=(V2_ONLY,)),
     Workload("bigwrite", "write a large DataFrame (memory)", "write", "big", (
         Contender("influxkit", KIT, "influxkit write(df, batch_size=10_000)"),
     ), rounds=1),
@@ -431,7 +435,7 @@ class Bench:
         return self.sizes[workload.size]
 
     def measure(self, workload: Workload) -> None:
-        rounds = workload.rounds or self.args.rounds
+        rounds = workload.rounds or self.args.rounds + workload.extra_rounds
         outcomes = self.outcomes.setdefault(workload.name, {})
         contenders = list(workload.contenders)
         url = self.server.url if workload.kind != "encode" else ""
@@ -738,24 +742,25 @@ def details(bench: Bench) -> list[str]:
 
 METHOD = """\
 How to read this: each contender runs in a fresh process per measurement, in {rounds}
-interleaved rounds (every contender once per round, the starting contender rotating);
-the table gives the median. points/s = rows (points) / median seconds. Peak MB is the
-growth of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs
-when the timer starts) over its resident set at that moment: what the timed work
-allocated on top of the loaded data (for curl, only the Python process that runs it;
-the server's memory is never counted). "vs best peer" divides by the fastest of
-aioinflux, influxdb and influxdb_client in the workload (for polars input: the fastest
-peer on the pandas frame, as the peers take no polars frames), whether or not that
-peer's output is right; "vs best ref" divides by the fastest reference (for queries:
-the fastest MessagePack rows reference). Each workload starts with one untimed run of
-its first contender (the first run of a workload is often slower, whoever makes it),
-and encoders get one untimed warm-up on the first 100 rows. Writes (into a fresh
+interleaved rounds ({write_rounds} for the write workload, whose times vary most with
+the server's CPU; one for bigwrite), every contender once per round, the starting
+contender rotating; the table gives the median. points/s = rows (points) / median
+seconds. Peak MB is the growth of the process's peak resident set (VmHWM, reset through
+/proc/self/clear_refs when the timer starts) over its resident set at that moment: what
+the timed work allocated on top of the loaded data (for curl, only the Python process
+that runs it; the server's memory is never counted). "vs best peer" divides by the
+fastest of aioinflux, influxdb and influxdb_client in the workload (for polars input:
+the fastest peer on the pandas frame, as the peers take no polars frames), whether or
+not that peer's output is right; "vs best ref" divides by the fastest reference (for
+queries: the fastest MessagePack rows reference). Each workload starts with one untimed
+run of its first contender (the first run of a workload is often slower, whoever makes
+it), and encoders get one untimed warm-up on the first 100 rows. Writes (into a fresh
 database) and queries start once the server is quiet (under a tenth of a CPU), so no
 contender is timed with the server still busy with the previous one's points.
-Correctness: every encoder's output is parsed and compared point by point
-with the data (not with another encoder); every write is checked with SELECT count(*)
-and, in round 1, by reading everything back as MessagePack; every query answer is
-compared column by column (values and types) with the data."""
+Correctness: every encoder's output is parsed and compared point by point with the data
+(not with another encoder); every write is checked with SELECT count(*) and, in round 1,
+by reading everything back as MessagePack; every query answer is compared column by
+column (values and types) with the data."""
 
 
 def report(bench: Bench, facts: dict[str, Any], command: str, elapsed: float) -> str:
@@ -786,7 +791,8 @@ def report(bench: Bench, facts: dict[str, Any], command: str, elapsed: float) ->
         "",
         *table(bench),
         "",
-        METHOD.format(rounds=bench.args.rounds),
+        METHOD.format(rounds=bench.args.rounds,
+                      write_rounds=bench.args.rounds + WRITE_EXTRA_ROUNDS),
         "",
         "## Targets",
         "",
