@@ -1,9 +1,6 @@
-"""The pure parts of the batching writer: when to retry, how long to wait, and where
-line protocol may be cut.
+"""The pure part of the batching writer: when to retry, and how long to wait.
 
-No I/O here: :class:`RetryPolicy` decides from an error and the attempts so far;
-:func:`split_lines` and :func:`count_lines` find the boundaries between points, which
-a raw newline in a string field does not make.
+No I/O here: :class:`RetryPolicy` decides from an error and the attempts so far.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from ._errors import (
     RequestTooLargeError,
 )
 
-__all__ = ["RetryPolicy", "count_lines", "split_lines"]
+__all__ = ["RetryPolicy"]
 
 # Answers worth another try even with ``retry_server_errors=False``: the server says
 # it is overloaded or briefly unavailable.
@@ -98,48 +95,3 @@ class RetryPolicy:
         if elapsed + wait > self.max_retry_time:
             return None
         return wait
-
-
-def split_lines(block: bytes) -> list[bytes]:
-    """The points (lines) of a block of line protocol, without their newlines.
-
-    A newline inside a quoted string field value belongs to its point. The rule is
-    InfluxDB's own: after the first unescaped space, a double quote opens or closes a
-    string only in a field value (more ``=`` than ``,`` seen outside strings), never in
-    a key; a backslash escapes the next byte.
-    """
-    if b'"' not in block:
-        return block.split(b"\n")
-    lines: list[bytes] = []
-    start = 0
-    in_fields = quoted = escaped = False
-    equals = commas = 0
-    for position, byte in enumerate(block):
-        if escaped:
-            escaped = False
-        elif byte == 0x5C:  # backslash
-            escaped = True
-        elif byte == 0x0A and not quoted:  # newline
-            lines.append(block[start:position])
-            start = position + 1
-            in_fields = False
-            equals = commas = 0
-        elif byte == 0x20 and not quoted:  # space
-            in_fields = True
-        elif in_fields:
-            if byte == 0x22 and equals > commas:  # "
-                quoted = not quoted
-            elif not quoted and byte == 0x3D:  # =
-                equals += 1
-            elif not quoted and byte == 0x2C:  # ,
-                commas += 1
-    lines.append(block[start:])
-    return lines
-
-
-def count_lines(block: bytes) -> int:
-    """The number of points in a block of line protocol."""
-    if b'"' not in block:
-        return block.count(b"\n") + 1
-    return len(split_lines(block))
-

@@ -17,7 +17,7 @@ import aiohttp
 
 from . import __version__
 from ._admin import AdminMixin, basic_authorization
-from ._blocks import Block
+from ._blocks import Block, cut_block
 from ._connect import ConnectMixin
 from ._errors import (
     InfluxDBConnectionError,
@@ -407,6 +407,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             tag_columns: DataFrame columns to write as tags.
             batch_size: points per request. By default requests are about 8 MB
                 (:attr:`max_request_bytes`; InfluxDB 1.x refuses bodies over 25 MB).
+                Line protocol given as text is cut between its lines.
             concurrency: requests in flight at once. More than one is faster for bulk
                 loads, but batches may then land out of order: if the input holds the
                 same point (series and time) twice, the later one may not win.
@@ -712,19 +713,26 @@ def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
 def _request_bodies(blocks: Iterable[Block], limit: int,
                     lines: int | None = None) -> Iterator[bytes]:
     """Join encoded blocks into request bodies of at most ``limit`` bytes and ``lines``
-    lines (a single block larger than that is sent alone)."""
+    lines; a block larger than that (line protocol given as text) is cut between its
+    lines first, and a single line larger than ``limit`` is sent alone."""
     batch: list[Block] = []
     size = count = 0
     for block in blocks:
-        block_lines = 0
-        if lines:
-            block_lines = (block if isinstance(block, bytes) else bytes(block)).count(b"\n") + 1
-        if batch and (size + len(block) > limit or (lines and count + block_lines > lines)):
-            yield b"\n".join(batch)
-            batch, size, count = [], 0, 0
-        batch.append(block)
-        size += len(block) + 1
-        count += block_lines
+        raw = block if isinstance(block, bytes) else bytes(block)
+        # No fewer than the block's lines (a newline in a string field counts one more):
+        # the lines are found only when the block is to be cut.
+        most = raw.count(b"\n") + 1
+        if len(raw) > limit or (lines and most > lines):
+            pieces = cut_block(raw, lines, limit)
+        else:
+            pieces = [(raw, most)]
+        for piece, piece_lines in pieces:
+            if batch and (size + len(piece) > limit or (lines and count + piece_lines > lines)):
+                yield b"\n".join(batch)
+                batch, size, count = [], 0, 0
+            batch.append(piece)
+            size += len(piece) + 1
+            count += piece_lines
     if batch:
         yield b"\n".join(batch)
 

@@ -13,7 +13,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._backoff import RetryPolicy, count_lines
+from ._backoff import RetryPolicy
+from ._blocks import count_lines
 from ._errors import PartialWriteError
 from ._lineprotocol import EncodedLines, frame_kind, iter_serialize
 from ._point import Point, measurement_point

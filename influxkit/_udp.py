@@ -8,10 +8,10 @@ field may hold a newline (``msg="two\\nlines"`` is one point).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Final
 
+from ._blocks import split_lines
 from ._errors import LineProtocolError
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "MAX_DATAGRAM_BYTES",
     "MAX_UDP_PAYLOAD",
     "datagrams",
-    "split_lines",
 ]
 
 MAX_DATAGRAM_BYTES: Final = 1400
@@ -49,60 +48,6 @@ the buffer holds several bursts while influxd's reader waits for a CPU.
 
 BURST_PAUSE: Final = 0.001
 """Seconds between bursts: at most about 16 MB/s, more than a UDP listener stores."""
-
-# What decides where a line ends, as influxd reads it: a backslash escapes the next
-# byte; after the first space (the fields), ``=`` and ``,`` outside quotes count keys
-# and values, and a double quote in a value position opens or closes a string, inside
-# which a newline does not end the line.
-_TOKEN: Final = re.compile(rb'\\.|[ =,"\n]', re.DOTALL)
-
-
-def _line_end(buffer: bytes, start: int) -> int:
-    """The index of the newline ending the line that starts at ``start`` (or the end)."""
-    quoted = fields = False
-    equals = commas = 0
-    size = len(buffer)
-    for match in _TOKEN.finditer(buffer, start):
-        token, at = match.group(), match.start()
-        if len(token) == 2:
-            if match.end() < size:
-                continue
-            # influxd honours an escape only when another byte follows it.
-            token, at = token[1:], at + 1
-        if token == b" ":
-            fields = True
-        elif fields and not quoted and token == b"=":
-            equals += 1
-        elif fields and not quoted and token == b",":
-            commas += 1
-        elif fields and token == b'"' and equals > commas:
-            quoted = not quoted
-        elif token == b"\n" and not quoted:
-            return at
-    return size
-
-
-def split_lines(block: bytes) -> list[bytes]:
-    """Split line protocol into its lines, as InfluxDB does, leaving out blank lines.
-
-    A newline ends a line unless it is escaped by a backslash or inside a string field.
-    """
-    lines: list[bytes] = []
-    start, size = 0, len(block)
-    while start < size:
-        end = block.find(b"\n", start)
-        if end < 0:
-            end = size
-        # Only a quote or a backslash can keep a newline inside the line; most lines
-        # have neither and need no closer look.
-        if block.find(b'"', start, end) >= 0 or block.find(b"\\", start, end) >= 0:
-            end = _line_end(block, start)
-        line = block[start:end]
-        if line.strip():
-            lines.append(line)
-        start = end + 1
-    return lines
-
 
 def datagrams(blocks: Iterable[bytes], limit: int = MAX_DATAGRAM_BYTES) -> list[bytes]:
     """Pack the lines of encoded blocks into datagrams of at most ``limit`` bytes.

@@ -47,7 +47,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from ._backoff import RetryPolicy, count_lines, split_lines
+from ._backoff import RetryPolicy
+from ._blocks import count_lines, cut_block, split_lines
 from ._errors import (
     InfluxDBError,
     PartialWriteError,
@@ -368,8 +369,7 @@ class AsyncWriter:
     async def _add(self, target: _Target, block: bytes) -> None:
         points = count_lines(block)
         if points > 1 and (points > self.batch_size or len(block) >= self.batch_bytes):
-            for piece, lines in _pieces(split_lines(block), self.batch_size,
-                                        self.batch_bytes):
+            for piece, lines in cut_block(block, self.batch_size, self.batch_bytes):
                 await self._add_piece(target, piece, lines)
         else:
             await self._add_piece(target, block, points)
@@ -698,21 +698,6 @@ class AsyncWriter:
             logger.info("writer: %d batch(es) of %d point(s) left in %s are sent first",
                         len(batches), sum(b.points for b in batches), self.spill_dir)
         return batches
-
-
-def _pieces(lines: list[bytes], most: int, size: int) -> Iterator[tuple[bytes, int]]:
-    """Lines joined into pieces of at most ``most`` lines and (unless one line is
-    larger) ``size`` bytes."""
-    start = 0
-    while start < len(lines):
-        stop = start
-        total = 0
-        while stop < len(lines) and stop - start < most and (
-                stop == start or total + len(lines[stop]) + 1 <= size):
-            total += len(lines[stop]) + 1
-            stop += 1
-        yield b"\n".join(lines[start:stop]), stop - start
-        start = stop
 
 
 async def deliver(client: InfluxDBClient, data: Any, *, db: str | None = None,

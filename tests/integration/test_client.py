@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _tracing import write_tracer
 
 from influxkit import (
     AuthenticationError,
@@ -27,6 +28,7 @@ from influxkit import (
     InfluxDBWriteError,
     iterpoints,
 )
+from influxkit._blocks import split_lines
 from influxkit.testing import InfluxDBServer
 
 
@@ -180,6 +182,30 @@ async def test_large_write_is_split_into_several_requests(client: InfluxDBClient
     posts = [r for r in caplog.records if r.getMessage().startswith("POST write")]
     assert len(posts) >= 4
     assert values(await client.query("SELECT count(v) FROM m"))[0][1] == 20_000
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+async def test_line_protocol_text_is_cut_between_lines(influxdb_server: InfluxDBServer,
+                                                       database: str, as_text: bool) -> None:
+    # One bytes (or str) object of 1,000 lines, some with a newline in a string field:
+    # batch_size and max_request_bytes cut it into requests between its lines.
+    lines = [f'm,n={i % 7} v={i}i,s="line\n{i}" {i}' if i % 3 == 0 else f"m,n={i % 7} v={i}i {i}"
+             for i in range(1_000)]
+    text = "\n".join(lines)
+    trace, bodies = write_tracer()
+    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
+                              db=database, trace_configs=[trace]) as client:
+        await client.write(text if as_text else text.encode(), batch_size=300, concurrency=2)
+        assert sorted(len(split_lines(bytes(body))) for body in bodies) == [100, 300, 300, 300]
+        bodies.clear()
+        client.max_request_bytes = 4_000
+        await client.write(text.encode())
+        assert all(len(body) <= 4_000 for body in bodies)
+        assert len(bodies) <= -(-len(text) // 4_000) + 1  # each one nearly full
+        sent = [line.decode() for body in bodies for line in split_lines(bytes(body))]
+        assert sent == lines
+        answer = await client.query('SELECT count(v), sum(v), count(s) FROM m')
+    assert values(answer) == [[0, 1_000, sum(range(1_000)), 334]]
 
 
 async def test_write_error_carries_status_and_server_message(client: InfluxDBClient) -> None:

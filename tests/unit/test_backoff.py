@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from influxkit import serialize
-from influxkit._backoff import RetryPolicy, count_lines, split_lines
+from influxkit._backoff import RetryPolicy
 from influxkit._errors import (
     InfluxDBConnectionError,
     InfluxDBTimeoutError,
@@ -101,60 +100,3 @@ def test_giving_up_after_max_retries_or_max_retry_time() -> None:
 def test_bad_policies_are_refused(options: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(options))):
         RetryPolicy(**options)  # type: ignore[arg-type]
-
-
-# -- point boundaries -----------------------------------------------------------------------
-
-
-def test_lines_are_split_at_newlines() -> None:
-    assert split_lines(b"m v=1 1\nm v=2 2") == [b"m v=1 1", b"m v=2 2"]
-    assert count_lines(b"m v=1 1\nm v=2 2\nm v=3") == 3
-
-
-def test_a_newline_in_a_string_field_stays_in_its_point() -> None:
-    block = b'm,t=a s="x\ny",v=1 1\nm s="q\\"\n",v=2 2\nm"x,t=a" s="z" 3'
-    assert split_lines(block) == [b'm,t=a s="x\ny",v=1 1', b'm s="q\\"\n",v=2 2',
-                                  b'm"x,t=a" s="z" 3']
-    assert count_lines(block) == 3
-
-
-points = st.lists(
-    st.fixed_dictionaries({
-        "measurement": st.sampled_from(['m', 'a"b', "c d", "e,f"]),
-        "tags": st.dictionaries(st.sampled_from(["t", 'q"', "s p"]),
-                                st.sampled_from(["x", 'y"', "z w", "a=b"]), max_size=2),
-        "fields": st.dictionaries(
-            st.sampled_from(["s", "v", 'k"', "n m"]),
-            st.one_of(st.text(alphabet='ab"\\\n ,=', max_size=6), st.integers(0, 9),
-                      st.booleans()), min_size=1, max_size=3),
-        "time": st.integers(0, 10**18),
-    }),
-    min_size=1, max_size=8,
-)
-
-
-@given(points)
-def test_split_lines_finds_every_point_the_encoder_wrote(data: list[dict[str, object]]) -> None:
-    try:
-        lines = [serialize(point) for point in data]
-    except LineProtocolError:
-        return
-    block = b"\n".join(lines)
-    assert split_lines(block) == lines
-    assert count_lines(block) == len(lines)
-
-
-# -- cutting a block into batches -----------------------------------------------------------
-
-
-@given(st.lists(st.binary(min_size=1, max_size=30).filter(lambda b: b"\n" not in b),
-                min_size=1, max_size=60), st.integers(1, 10), st.integers(1, 120))
-def test_pieces_keep_every_line_in_order_within_both_bounds(
-        lines: list[bytes], most: int, size: int) -> None:
-    from influxkit._writer import _pieces
-
-    pieces = list(_pieces(lines, most, size))
-    assert [line for piece, _ in pieces for line in piece.split(b"\n")] == lines
-    for piece, count in pieces:
-        assert count == piece.count(b"\n") + 1 <= most
-        assert len(piece) + 1 <= size or count == 1  # only a lone line may be larger

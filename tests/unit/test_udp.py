@@ -10,82 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, serialize
-from influxkit._udp import MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, datagrams, split_lines
-
-
-def influxd_lines(buffer: bytes) -> list[bytes]:
-    """influxd's own reading of where lines end, byte by byte: the oracle."""
-    lines = []
-    position, size = 0, len(buffer)
-    while position < size:
-        start = index = position
-        quoted = fields = False
-        equals = commas = 0
-        while index < size:
-            byte = buffer[index:index + 1]
-            if byte == b"\\" and index + 2 < size:
-                index += 2
-                continue
-            if byte == b" ":
-                fields = True
-            if fields:
-                if not quoted and byte == b"=":
-                    equals += 1
-                    index += 1
-                    continue
-                if not quoted and byte == b",":
-                    commas += 1
-                    index += 1
-                    continue
-                if byte == b'"' and equals > commas:
-                    quoted = not quoted
-                    index += 1
-                    continue
-            if byte == b"\n" and not quoted:
-                break
-            index += 1
-        line = buffer[start:index]
-        if line.strip():
-            lines.append(line)
-        position = index + 1
-    return lines
-
-
-# -- lines ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("block", "lines"),
-    [
-        (b"m v=1", [b"m v=1"]),
-        (b"m v=1\nm v=2 3", [b"m v=1", b"m v=2 3"]),
-        (b"\n\nm v=1\n  \n\nm v=2\n", [b"m v=1", b"m v=2"]),
-        (b'm s="two\nlines" 1\nm v=2', [b'm s="two\nlines" 1', b"m v=2"]),
-        (b'm a="x",s="b\\"\nc" 1\nm v=2', [b'm a="x",s="b\\"\nc" 1', b"m v=2"]),
-        (b'm s="ends with \\\\" 1\nm v=2', [b'm s="ends with \\\\" 1', b"m v=2"]),
-        # A quote in a measurement or a tag is no string.
-        (b'q"m,t="x v=1\nm v=2', [b'q"m,t="x v=1', b"m v=2"]),
-        # A quote in a field key neither.
-        (b'm k"ey=1\nm v=2', [b'm k"ey=1', b"m v=2"]),
-        # An escaped newline does not end the line.
-        (b"m\\\nx v=1\nm v=2", [b"m\\\nx v=1", b"m v=2"]),
-        (b"# a comment\nm v=1", [b"# a comment", b"m v=1"]),
-        (b"", []),
-    ],
-)
-def test_split_lines(block: bytes, lines: list[bytes]) -> None:
-    assert split_lines(block) == lines
-    assert influxd_lines(block) == lines
-
-
-PIECES = [b"m", b"x", b" ", b"=", b",", b'"', b"\\", b"\n", b"1", b"\t"]
-
-
-@given(st.lists(st.sampled_from(PIECES), max_size=60).map(b"".join))
-@settings(max_examples=1000, deadline=None)
-def test_lines_end_where_influxd_ends_them(block: bytes) -> None:
-    assert split_lines(block) == influxd_lines(block)
-
+from influxkit._blocks import split_lines
+from influxkit._udp import MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, datagrams
 
 # -- datagrams -----------------------------------------------------------------------------
 
