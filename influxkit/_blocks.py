@@ -55,6 +55,7 @@ THREADS: Final = min(4, _cpu_count())
 # and values, and a double quote in a value position opens or closes a string, inside
 # which a newline does not end the line.
 _TOKEN: Final = re.compile(rb'\\.|[ =,"\n]', re.DOTALL)
+_NEWLINE: Final = re.compile(b"\n")
 
 
 def _line_end(buffer: bytes, start: int) -> int:
@@ -82,19 +83,29 @@ def _line_end(buffer: bytes, start: int) -> int:
     return size
 
 
+def _plain(block: bytes) -> bool:
+    """Whether every newline of ``block`` ends a line: only a string field, or a
+    backslash just before it, keeps a newline inside its line. Most blocks, and most
+    lines of the others, have neither and need no closer look."""
+    return b'"' not in block and b"\\\n" not in block
+
+
 def line_starts(block: bytes) -> list[int]:
     """Where the lines of ``block`` start, as influxd reads them, then ``len(block) + 1``:
     line ``i`` is ``block[starts[i]:starts[i + 1] - 1]`` (blank lines included), and
     the list is what :func:`cut_points` takes."""
-    starts = [0]
     size = len(block)
-    find = block.find
+    newlines = _NEWLINE.finditer(block)
+    if _plain(block):
+        return [0, *(newline.end() for newline in newlines), size + 1]
+    starts = [0]
     start = 0
-    # Only a quote or a backslash can keep a newline inside its line: most blocks, and
-    # most lines of the others, have neither and need no closer look.
-    plain = b'"' not in block and b"\\" not in block
-    while (end := find(b"\n", start)) >= 0:
-        if not plain and (find(b'"', start, end) >= 0 or find(b"\\", start, end) >= 0):
+    find = block.find
+    for newline in newlines:
+        end = newline.start()
+        if end < start:
+            continue  # in a line that ends further on
+        if find(b'"', start, end) >= 0 or block[end - 1:end] == b"\\":
             end = _line_end(block, start)
             if end >= size:
                 break
@@ -107,7 +118,7 @@ def line_starts(block: bytes) -> list[int]:
 def split_lines(block: bytes) -> list[bytes]:
     """The lines of ``block`` as influxd reads them, without their newlines, leaving out
     blank ones."""
-    if b'"' not in block and b"\\" not in block:
+    if _plain(block):
         lines = block.split(b"\n")
     else:
         lines = [block[a:b - 1] for a, b in pairwise(line_starts(block))]
@@ -116,7 +127,7 @@ def split_lines(block: bytes) -> list[bytes]:
 
 def count_lines(block: bytes) -> int:
     """The number of lines in ``block`` as influxd reads them (blank ones counted)."""
-    if b'"' not in block and b"\\" not in block:
+    if _plain(block):
         return block.count(b"\n") + 1
     return len(line_starts(block)) - 1
 
