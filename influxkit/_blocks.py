@@ -56,6 +56,15 @@ THREADS: Final = min(4, _cpu_count())
 # which a newline does not end the line.
 _TOKEN: Final = re.compile(rb'\\.|[ =,"\n]', re.DOTALL)
 _NEWLINE: Final = re.compile(b"\n")
+# A line of the usual shape, which the rule above reads as this expression does:
+# measurement and tags, then keys (no quote) each with a value that is a string or
+# holds no quote, comma, space or backslash, then a time. A line of another shape (an
+# escaped newline, a quote elsewhere...) is read token by token.
+_KEY: Final = rb'(?:[^\\ ,="\n]|\\.)+'
+_VALUE: Final = rb'(?:"(?:[^"\\]|\\.)*"|[^ ,"\n\\]*)'
+_USUAL_LINE: Final = re.compile(
+    rb'(?:[^\\ \n]|\\.)*(?: %s=%s(?:,%s=%s)*(?: [^ "\n\\]*)?)?(?=\n|\Z)'
+    % (_KEY, _VALUE, _KEY, _VALUE))
 
 
 def _line_end(buffer: bytes, start: int) -> int:
@@ -106,7 +115,8 @@ def line_starts(block: bytes) -> list[int]:
         if end < start:
             continue  # in a line that ends further on
         if find(b'"', start, end) >= 0 or block[end - 1:end] == b"\\":
-            end = _line_end(block, start)
+            usual = _USUAL_LINE.match(block, start)
+            end = usual.end() if usual is not None else _line_end(block, start)
             if end >= size:
                 break
         start = end + 1

@@ -142,8 +142,10 @@ def influxd_lines(buffer: bytes) -> list[bytes]:
         (b'm s="ends with \\\\" 1\nm v=2', [b'm s="ends with \\\\" 1', b"m v=2"]),
         # A quote in a measurement or a tag is no string.
         (b'q"m,t="x v=1\nm v=2', [b'q"m,t="x v=1', b"m v=2"]),
-        # A quote in a field key neither.
+        # A quote in a field key neither...
         (b'm k"ey=1\nm v=2', [b'm k"ey=1', b"m v=2"]),
+        # ... unless a value before it holds an "=": influxd counts that one too.
+        (b'm a=b=c,k"=1\nm v=2', [b'm a=b=c,k"=1\nm v=2']),
         # An escaped newline does not end the line.
         (b"m\\\nx v=1\nm v=2", [b"m\\\nx v=1", b"m v=2"]),
         (b"# a comment\nm v=1", [b"# a comment", b"m v=1"]),
@@ -155,7 +157,9 @@ def test_split_lines(block: bytes, lines: list[bytes]) -> None:
     assert [line for line in influxd_lines(block) if line.strip()] == lines
 
 
-PIECES = [b"m", b"x", b" ", b"=", b",", b'"', b"\\", b"\n", b"1", b"\t"]
+# Single bytes that matter to the rule, and pieces of the usual shape of a line.
+PIECES = [b"m", b"x", b" ", b"=", b",", b'"', b"\\", b"\n", b"1", b"\t", b' f="', b'"ab"',
+          b'\\"']
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=60).map(b"".join))
