@@ -1,4 +1,4 @@
-"""The batching writer's pure parts: retry decisions, waits, and point boundaries."""
+"""The batching writer's pure part: retry decisions and waits."""
 
 from __future__ import annotations
 
