@@ -4,16 +4,19 @@ Run by ``run.py`` (never by hand, though it can be) with influxkit's interpreter
 influxkit and the references, and with ``benchmarks/.env``'s for the other clients::
 
     python benchmarks/_worker.py WORKLOAD CONTENDER --data DIR --result FILE
-        [--save FILE] [--url http://127.0.0.1:PORT --db NAME] [--rows N]
+        [--save FILE] [--url http://127.0.0.1:PORT --db NAME --server-pid PID] [--rows N]
 
 The contender loads its data and builds its inputs (DataFrame, objects, request
 bodies, client) first; then the timer starts. Peak memory is the growth of the
 process's peak resident set (``VmHWM``) over its resident set when the timer started:
 the peak is reset then through ``/proc/self/clear_refs``, so what loading the data
 took does not count. (Where that file cannot be written, ``ru_maxrss`` growth over the
-same baseline is used, which under-counts when loading peaked higher.)
+same baseline is used, which under-counts when loading peaked higher.) CPU time is
+counted over the same block: this process's (every thread, and children such as curl)
+and, given ``--server-pid``, the server's.
 
-The result (seconds, peak MB, points, notes, an error) goes to ``--result`` as JSON.
+The result (seconds, peak MB, CPU seconds, points, notes, an error) goes to
+``--result`` as JSON.
 Encoded line protocol goes to ``--save`` when given, and a query's answer is reduced
 to a signature (``_signature``) for the correctness check.
 """
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
+import importlib
 import inspect
 import json
 import os
@@ -58,15 +63,41 @@ def _status_kb(name: str) -> int | None:
     return None
 
 
-class Timer:
-    """Times one block and measures its peak memory growth."""
+def _own_cpu() -> float:
+    """CPU seconds (user and system) of this process, all its threads, and its children
+    that have been waited for (curl)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
-    def __init__(self) -> None:
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user and system) of another process (the server), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Timer:
+    """Times one block and measures its peak memory growth and the CPU time it took, in
+    this process and (given its pid) in the server."""
+
+    def __init__(self, server_pid: int | None = None) -> None:
         self.seconds: float | None = None
         self.peak_mb: float | None = None
+        self.cpu_s: float | None = None
+        self.server_cpu_s: float | None = None
         self.method = ""
         self._start = 0.0
         self._baseline_kb = 0
+        self._server_pid = server_pid
+        self._cpu = 0.0
+        self._server_cpu: float | None = None
 
     def __enter__(self) -> Timer:
         gc.collect()
@@ -78,11 +109,19 @@ class Timer:
         except OSError:
             self.method = "ru_maxrss"
             self._baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if self._server_pid:
+            self._server_cpu = _process_cpu(self._server_pid)
+        self._cpu = _own_cpu()
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.seconds = time.perf_counter() - self._start
+        self.cpu_s = _own_cpu() - self._cpu
+        if self._server_pid and self._server_cpu is not None:
+            server_cpu = _process_cpu(self._server_pid)
+            if server_cpu is not None:
+                self.server_cpu_s = server_cpu - self._server_cpu
         if self.method == "VmHWM":
             peak = _status_kb("VmHWM") or 0
         else:
@@ -194,9 +233,19 @@ def _timed_frame(timer: Timer, encode: Callable[[Any], bytes], frame: Any) -> by
         return encode(frame)
 
 
+def _import_polars() -> None:
+    """Import polars, if installed, before the timer starts: influxkit imports it only
+    when it first encodes a large pandas frame (about 0.1 s of CPU, once per process),
+    where the other clients import their libraries when they are imported, and the
+    references theirs before the timer."""
+    with contextlib.suppress(ImportError):
+        importlib.import_module("polars")
+
+
 def pandas_influxkit(ctx: Context, timer: Timer) -> bytes:
     from influxkit import serialize
 
+    _import_polars()
     return _timed_frame(timer, lambda df: serialize(df, measurement="m", tag_columns=TAGS),
                         ctx.pandas())
 
@@ -290,6 +339,7 @@ async def _write_influxkit(ctx: Context, timer: Timer, frame: Any,
                            concurrency: int | None = None) -> None:
     from influxkit import InfluxDBClient
 
+    _import_polars()
     async with InfluxDBClient(host=ctx.host, port=ctx.port, db=ctx.db) as client:
         await client.ping()
         parameters = inspect.signature(client.write).parameters
@@ -550,9 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="")
     parser.add_argument("--db", default="")
     parser.add_argument("--rows", type=int, default=0)
+    parser.add_argument("--server-pid", type=int, default=0)
     args = parser.parse_args(argv)
     ctx = Context(data=args.data, url=args.url, db=args.db, rows=args.rows)
-    timer = Timer()
+    timer = Timer(args.server_pid or None)
     result: dict[str, Any] = {}
     try:
         job = JOBS[args.workload, args.contender]
@@ -571,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         detail = f"{type(exc).__name__}: {exc}".strip()
         result["error"] = detail.splitlines()[0][:400] if detail else type(exc).__name__
         result["traceback"] = traceback.format_exc()[-3000:]
-    result.update(seconds=timer.seconds, peak_mb=timer.peak_mb, peak_method=timer.method,
+    result.update(seconds=timer.seconds, peak_mb=timer.peak_mb, cpu_s=timer.cpu_s,
+                  server_cpu_s=timer.server_cpu_s, peak_method=timer.method,
                   notes=ctx.notes, **ctx.extra)
     with open(args.result, "w") as file:
         json.dump(result, file)

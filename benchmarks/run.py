@@ -259,19 +259,24 @@ def machine_facts(server_version: str) -> dict[str, Any]:
 class Run:
     seconds: float | None = None
     peak_mb: float | None = None
+    cpu_s: float | None = None
+    server_cpu_s: float | None = None
     error: str = ""
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def run_worker(workload: Workload, contender: Contender, data_dir: str, *, url: str = "",
-               db: str = "", rows: int = 0, save: str | None = None) -> Run:
+               db: str = "", rows: int = 0, save: str | None = None,
+               server_pid: int | None = None) -> Run:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         result_path = handle.name
     command = [contender.python, WORKER, workload.name, contender.name, "--data", data_dir,
                "--result", result_path]
     if url:
         command += ["--url", url, "--db", db]
+    if server_pid:
+        command += ["--server-pid", str(server_pid)]
     if rows:
         command += ["--rows", str(rows)]
     if save:
@@ -290,6 +295,7 @@ def run_worker(workload: Workload, contender: Contender, data_dir: str, *, url: 
     finally:
         os.unlink(result_path)
     run = Run(seconds=result.pop("seconds"), peak_mb=result.pop("peak_mb"),
+              cpu_s=result.pop("cpu_s", None), server_cpu_s=result.pop("server_cpu_s", None),
               error=result.pop("error", ""), notes=result.pop("notes", []), extra=result)
     if run.error:
         run.seconds = None
@@ -407,6 +413,16 @@ class Outcome:
         return statistics.median(peaks) if peaks else None
 
     @property
+    def cpu(self) -> float | None:
+        times = [run.cpu_s for run in self.runs if run.cpu_s is not None]
+        return statistics.median(times) if times else None
+
+    @property
+    def server_cpu(self) -> float | None:
+        times = [run.server_cpu_s for run in self.runs if run.server_cpu_s is not None]
+        return statistics.median(times) if times else None
+
+    @property
     def notes(self) -> list[str]:
         seen: list[str] = []
         for run in self.runs:
@@ -439,6 +455,7 @@ class Bench:
         outcomes = self.outcomes.setdefault(workload.name, {})
         contenders = list(workload.contenders)
         url = self.server.url if workload.kind != "encode" else ""
+        server_pid = self.server.pid if url else None
         big = self.rows(workload) if workload.size == "big" else 0
         if rounds > 1:
             # One untimed run first: whoever runs first in a workload is often slower
@@ -458,7 +475,8 @@ class Bench:
                     os.makedirs(self.out_dir, exist_ok=True)
                     save = os.path.join(self.out_dir, f"{workload.name}-{contender.name}.lp")
                 run = run_worker(workload, contender, self.data_dir, url=url,
-                                 db=self.prepare(workload), rows=big, save=save)
+                                 db=self.prepare(workload), rows=big, save=save,
+                                 server_pid=server_pid)
                 if workload.kind == "write" and not run.error:
                     self.check_write(workload, contender, run, outcome, first=number == 0)
                 if workload.kind == "query" and not run.error and not outcome.checked:
@@ -466,7 +484,9 @@ class Bench:
                         expected_signature(self.arrays), run.extra["signature"])
                     outcome.checked = True
                 outcome.runs.append(run)
-                shown = (f"{run.seconds:8.3f} s  {run.peak_mb:8.1f} MB" if not run.error
+                shown = (f"{run.seconds:8.3f} s  {run.peak_mb:8.1f} MB  CPU {run.cpu_s:6.2f} s"
+                         + (f" (server {run.server_cpu_s:.2f} s)" if run.server_cpu_s else "")
+                         if not run.error
                          else f"ERROR {run.error}")
                 log(f"  [{workload.name} {number + 1}/{rounds}] {contender.name:<20} {shown}")
         if workload.name == "bigwrite":
@@ -580,9 +600,9 @@ def correctness(outcome: Outcome) -> str:
 
 
 def table(bench: Bench) -> list[str]:
-    lines = ["| workload | contender | median s | points/s | peak MB | vs best peer "
-             "| vs best ref | correctness |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| workload | contender | median s | points/s | peak MB | CPU s | server CPU s "
+             "| vs best peer | vs best ref | correctness |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for workload in WORKLOADS:
         outcomes = bench.outcomes.get(workload.name)
         if not outcomes:
@@ -602,13 +622,15 @@ def table(bench: Bench) -> list[str]:
                 f"{median:.3f}" if median else "-",
                 f"{value:,.0f}" if value else f"error: {outcome.error[:120]}",
                 f"{outcome.peak:,.1f}" if outcome.peak is not None else "-",
+                f"{outcome.cpu:.2f}" if outcome.cpu is not None else "-",
+                f"{outcome.server_cpu:.2f}" if outcome.server_cpu is not None else "-",
                 f"{value / peer[1]:.2f}x" if value and peer else "-",
                 f"{value / reference[1]:.2f}x" if value and reference else "-",
                 correctness(outcome),
             ]
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         for text in workload.not_applicable:
-            lines.append(f"| | {text} | - | - | - | - | - | - |")
+            lines.append(f"| | {text} | - | - | - | - | - | - | - | - |")
     return lines
 
 
@@ -675,11 +697,18 @@ def targets(bench: Bench) -> list[Target]:
     ratio("objects", "objects", "peer", "@lineprotocol objects: >= 1.5x aioinflux", 1.5,
           name="aioinflux")
     correct("objects", "@lineprotocol objects: output carries exactly the data's points")
-    # The target is for several requests in flight (the table also shows the default,
-    # one at a time, which keeps the input's order on the server).
+    # The target: writing with several requests in flight (the table also shows the
+    # default, one at a time, which keeps the input's order on the server) against
+    # posting pre-built bodies of the same size one at a time, the server's rate for
+    # one client; and, stricter, against posting them with as many in flight.
+    for reference in ("ref-aiohttp-1", "ref-curl-1"):
+        ratio("write", "write", "reference",
+              f"write DataFrame, concurrency=4: >= 0.9x posting pre-built bytes one at a "
+              f"time ({reference})", 0.9, name=reference, contender="influxkit-c4")
     ratio("write", "write", "reference",
-          "write DataFrame, concurrency=4: >= 0.9x posting pre-built bytes (best reference, "
-          "4 in flight)", 0.9, contender="influxkit-c4")
+          "write DataFrame, concurrency=4: >= 0.9x posting pre-built bytes 4 in flight "
+          "(stricter: the same concurrency)", 0.9, name="ref-aiohttp-4",
+          contender="influxkit-c4")
     correct("write", "write DataFrame: the server holds exactly the data")
     pair = kit("bigwrite")
     if pair is not None:
@@ -748,13 +777,19 @@ contender rotating; the table gives the median. points/s = rows (points) / media
 seconds. Peak MB is the growth of the process's peak resident set (VmHWM, reset through
 /proc/self/clear_refs when the timer starts) over its resident set at that moment: what
 the timed work allocated on top of the loaded data (for curl, only the Python process
-that runs it; the server's memory is never counted). "vs best peer" divides by the
+that runs it; the server's memory is never counted). CPU s is the CPU time (user and
+system, every thread) the contender's process and its children (curl) took in the timed
+work; server CPU s is influxd's over the same time, for writes and queries. On this
+2-core machine a write contends with the server for the CPUs: every client CPU second
+is taken from the server. "vs best peer" divides by the
 fastest of aioinflux, influxdb and influxdb_client in the workload (for polars input:
 the fastest peer on the pandas frame, as the peers take no polars frames), whether or
 not that peer's output is right; "vs best ref" divides by the fastest reference (for
 queries: the fastest MessagePack rows reference). Each workload starts with one untimed
 run of its first contender (the first run of a workload is often slower, whoever makes
-it), and encoders get one untimed warm-up on the first 100 rows. Writes (into a fresh
+it), and encoders get one untimed warm-up on the first 100 rows (influxkit's pandas and
+write contenders import polars, which influxkit imports lazily, before the timer too,
+as the other clients import their libraries when imported). Writes (into a fresh
 database) and queries start once the server is quiet (under a tenth of a CPU), so no
 contender is timed with the server still busy with the previous one's points.
 Correctness: every encoder's output is parsed and compared point by point with the data
