@@ -4,8 +4,9 @@
 a real server, relaying its answers as they come (a chunked query answer streams
 through chunk by chunk). On demand it answers in the server's place, drops the
 client's connection before or after the server has handled the request, holds an
-answer back, or refuses large bodies with a 413; and it records every request it
-saw, so that a test can check what its client sent, how often and when::
+answer back (all of it for a time, or all but its first bytes until released), or
+refuses large bodies with a 413; and it records every request it saw, so that a
+test can check what its client sent, how often and when::
 
     from influxkit.testing import InfluxDBServer
     from influxkit.testing.faultproxy import FaultProxy
@@ -21,8 +22,9 @@ saw, so that a test can check what its client sent, how often and when::
 The proxy runs its own event loop in a thread of its own, so async tests and
 blocking code both use it the same way, and faults can be set from any thread
 while requests flow. Each fault applies to the next *count* matching requests
-(or to all of them for *duration* seconds), on one path (``/write`` by default) or
-on all; when several match a request, the one set first applies.
+(or to all of them for *duration* seconds), on one path (``/write`` by default,
+``/query`` for :meth:`~FaultProxy.hold`) or on all; when several match a request,
+the one set first applies.
 
 How requests and answers are passed on:
 
@@ -69,7 +71,7 @@ from influxkit.testing import InfluxDBServerError
 
 __all__ = ["FaultKind", "FaultProxy", "RecordedRequest"]
 
-FaultKind: TypeAlias = Literal["respond", "reset", "delay", "limit_body"]
+FaultKind: TypeAlias = Literal["respond", "reset", "delay", "hold", "limit_body"]
 """The kinds of fault, named after the :class:`FaultProxy` methods that set them."""
 
 _LOOPBACK: Final = "127.0.0.1"
@@ -102,6 +104,9 @@ class RecordedRequest:
         connection was reset, or it had gone before the answer was ready.
     :ivar upstream_status: the status the server answered; None when the request
         was not forwarded, or the server could not be reached.
+    :ivar answer_size: how many bytes of the server's answer body have been relayed
+        to the client so far, as sent (a chunked body with its framing); 0 for an
+        answer of the proxy's own.
     """
 
     method: str
@@ -113,6 +118,7 @@ class RecordedRequest:
     fault: FaultKind | None = None
     status: int | None = None
     upstream_status: int | None = None
+    answer_size: int = 0
 
 
 @dataclass
@@ -127,6 +133,8 @@ class _Fault:
     seconds: float = 0.0
     after_request: bool = False
     max_bytes: int = 0
+    after_bytes: int = 0
+    released: bool = False
 
 
 class FaultProxy:
@@ -175,6 +183,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
+        # The faults set by hold() until release(), and the answers waiting for it.
+        self._holds: list[_Fault] = []
+        self._held: set[asyncio.Event] = set()
 
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -303,6 +314,54 @@ class FaultProxy:
             raise ValueError(f"seconds must not be negative, not {seconds}")
         self._add(_Fault("delay", path, *_limits(count, duration), seconds=seconds))
 
+    def hold(
+        self,
+        after_bytes: int,
+        *,
+        count: int | None = 1,
+        duration: float | None = None,
+        path: str | None = "/query",
+    ) -> None:
+        """Forward matching requests, relay the first *after_bytes* bytes of the server's
+        answer body, and hold the rest back until :meth:`release`.
+
+        The proxy stops reading the answer too, as a client that reads no further
+        would: the server waits. A test can then see what its client makes of the
+        part it has, such as a chunked query's first chunks, and check in
+        :attr:`RecordedRequest.answer_size` how much of the answer it was sent. The
+        bytes are counted as sent (a chunked body with its framing); the status
+        line and headers are not held.
+
+        :param after_bytes: how many bytes of the body to relay before holding.
+        :param count: as for :meth:`respond`.
+        :param duration: as for :meth:`respond`; it limits which requests are held,
+            not for how long.
+        :param path: as for :meth:`respond`; ``/query`` by default, where answers
+            are long.
+        :raises ValueError: for a negative *after_bytes*, or a bad *count* or *duration*.
+        """
+        if after_bytes < 0:
+            raise ValueError(f"after_bytes must not be negative, not {after_bytes}")
+        fault = _Fault("hold", path, *_limits(count, duration), after_bytes=after_bytes)
+        with self._lock:
+            self._faults.append(fault)
+            self._holds.append(fault)
+
+    def release(self) -> None:
+        """Let the answers held by :meth:`hold` go on, and end its faults: the requests
+        they have not met yet are forwarded as they come."""
+        with self._lock:
+            for fault in self._holds:
+                fault.released = True
+            self._holds.clear()
+            self._faults = [f for f in self._faults if f.kind != "hold"]
+            held, self._held = self._held, set()
+        loop = self._loop
+        if held and loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended, and them with it
+                for event in held:
+                    loop.call_soon_threadsafe(event.set)
+
     def limit_body(self, max_bytes: int, *, path: str | None = "/write") -> None:
         """Refuse bodies larger than *max_bytes* until :meth:`clear`, as InfluxDB does.
 
@@ -321,7 +380,9 @@ class FaultProxy:
                          max_bytes=max_bytes))
 
     def clear(self) -> None:
-        """Remove every fault: from now on, requests are only forwarded."""
+        """Remove every fault: from now on, requests are only forwarded, and the
+        answers held by :meth:`hold` go on."""
+        self.release()
         with self._lock:
             self._faults.clear()
 
@@ -570,6 +631,18 @@ class FaultProxy:
             writer.write(data)
 
             async def send(piece: bytes) -> None:
+                if fault is not None and fault.kind == "hold":
+                    before = fault.after_bytes - record.answer_size
+                    if 0 <= before < len(piece):
+                        if before:
+                            await send_on(piece[:before])
+                        await self._wait_for_release(fault)
+                        piece = piece[before:]
+                await send_on(piece)
+
+            async def send_on(piece: bytes) -> None:
+                # Counted first: the client may read the piece before write() returns.
+                record.answer_size += len(piece)
                 writer.write(piece)
                 await writer.drain()
 
@@ -585,6 +658,18 @@ class FaultProxy:
             upstream.transport.abort()
             with contextlib.suppress(OSError):
                 await upstream.wait_closed()
+
+    async def _wait_for_release(self, fault: _Fault) -> None:
+        released = asyncio.Event()
+        with self._lock:
+            if fault.released:
+                return
+            self._held.add(released)
+        try:
+            await released.wait()
+        finally:
+            with self._lock:
+                self._held.discard(released)
 
     def _upstream_head(self, request: _Head, body_length: int) -> bytes:
         method, target, version = request.start

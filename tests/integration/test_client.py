@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import aiohttp
@@ -30,6 +30,7 @@ from influxkit import (
 )
 from influxkit._blocks import split_lines
 from influxkit.testing import InfluxDBServer
+from influxkit.testing.faultproxy import FaultProxy
 
 
 def values(result: dict[str, Any]) -> list[list[Any]]:
@@ -294,6 +295,73 @@ async def test_chunked_statement_error_is_raised_while_iterating(client: InfluxD
     with pytest.raises(InfluxDBQueryError, match="statement 1"):
         async for _ in chunks:
             pass
+
+
+# A chunked answer of several MB (4.4 MB in MessagePack, 4.7 MB in JSON), in chunks of
+# about 110 kB; the proxy lets its first HOLD_AFTER bytes through, and holds the rest
+# until released.
+STREAMED = 40_000
+FILLER = "x" * 100
+HOLD_AFTER = 256 * 1024
+
+
+def streamed_lines() -> str:
+    return "\n".join(f'm s="{FILLER}",v={i}i {i}' for i in range(STREAMED))
+
+
+def check_streamed(first: dict[str, Any], rest: list[dict[str, Any]], proxy: FaultProxy) -> None:
+    """The first chunk came while the proxy held most of the answer back; with the
+    rest, released, the chunks hold every point."""
+    (held,) = [r for r in proxy.requests if r.fault == "hold"]
+    assert held.answer_size > 10 * HOLD_AFTER
+    assert len(rest) + 1 == STREAMED // 1000
+    rows = [row for chunk in [first, *rest] for row in iterpoints(chunk)]
+    assert rows == [[i, FILLER, i] for i in range(STREAMED)]
+
+
+@pytest.mark.parametrize("answer", ["application/x-msgpack", "application/json"])
+async def test_chunked_query_streams(influxdb_server: InfluxDBServer, database: str,
+                                     answer: str) -> None:
+    async with FaultProxy(influxdb_server.url) as proxy, \
+            InfluxDBClient(host=proxy.host, port=proxy.port, db=database) as client:
+        await client.write(streamed_lines())
+        if answer == "application/json":
+            # A server that refuses MessagePack: the query is asked again, in JSON.
+            proxy.respond(406, path="/query")
+        proxy.hold(HOLD_AFTER)
+        chunks = await client.query("SELECT s, v FROM m", chunked=True, chunk_size=1000)
+        assert chunks._response.content_type == answer
+        try:
+            # Not a measure of time: without streaming, the first chunk never comes.
+            first = await asyncio.wait_for(chunks.__anext__(), 10)
+        except asyncio.TimeoutError:
+            pytest.fail("no chunk came while the proxy held the rest of the answer back")
+        (held,) = [r for r in proxy.requests if r.fault == "hold"]
+        assert held.answer_size <= HOLD_AFTER
+        proxy.release()
+        rest = [chunk async for chunk in chunks]
+    check_streamed(first, rest, proxy)
+
+
+def test_blocking_chunked_query_streams(influxdb_server: InfluxDBServer, database: str) -> None:
+    with ThreadPoolExecutor(1) as pool, FaultProxy(influxdb_server.url) as proxy, \
+            InfluxDBClient(host=proxy.host, port=proxy.port, db=database,
+                           mode="blocking") as client:
+        client.write(streamed_lines())
+        proxy.hold(HOLD_AFTER)
+        chunks = client.query("SELECT s, v FROM m", chunked=True, chunk_size=1000)
+        # In a thread of its own, so that a chunk that never comes fails the test rather
+        # than hanging it; released, the thread ends before the client closes.
+        future = pool.submit(next, chunks)
+        try:
+            first = future.result(timeout=10)
+            (held,) = [r for r in proxy.requests if r.fault == "hold"]
+            assert held.answer_size <= HOLD_AFTER
+        finally:
+            proxy.release()
+            wait([future], timeout=10)
+        rest = list(chunks)
+    check_streamed(first, rest, proxy)
 
 
 # -- blocking mode ------------------------------------------------------------------------------

@@ -516,6 +516,43 @@ async def test_delay(
     assert (await post(session, f"{proxy.url}/write", lines(1, 2), db=database))[0] == 204
 
 
+async def test_hold(session: aiohttp.ClientSession) -> None:
+    body = bytes(range(100))
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + body)
+
+    async with fake_server(answer) as url, FaultProxy(url) as proxy:
+        proxy.hold(30)
+        async with session.post(f"{proxy.url}/query", data=b"q=x") as response:
+            assert response.status == 200
+            assert await response.content.readexactly(30) == body[:30]
+            # The server sent the body in one piece; the proxy cut it and kept the rest.
+            (held,) = proxy.requests
+            assert (held.fault, held.upstream_status, held.answer_size) == ("hold", 200, 30)
+            proxy.release()
+            assert await response.read() == body[30:]
+        assert held.answer_size == 100
+
+        # Until released or cleared; a release also ends the faults not met yet.
+        proxy.hold(0, count=None)
+        async with session.post(f"{proxy.url}/query", data=b"q=x") as response:
+            assert response.status == 200
+            proxy.clear()
+            assert await response.read() == body
+        proxy.hold(10, count=2)
+        proxy.release()
+        proxy.respond(503, path="/query")
+        for _ in range(2):
+            async with session.post(f"{proxy.url}/query", data=b"q=x") as response:
+                await response.read()
+        assert [(r.fault, r.status, r.answer_size) for r in proxy.requests[1:]] == [
+            ("hold", 200, 100), ("respond", 503, 0), (None, 200, 100)
+        ]
+        with pytest.raises(ValueError, match="after_bytes"):
+            proxy.hold(-1)
+
+
 async def test_limit_body(
     proxy: FaultProxy,
     session: aiohttp.ClientSession,
