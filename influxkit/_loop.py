@@ -8,10 +8,13 @@ code called from a running asyncio loop, and from several threads at once.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, TypeVar
+
+from ._errors import InfluxDBConnectionError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,16 +83,28 @@ class LoopThread:
                 "a blocking influxkit call was made from inside the client's own event loop; "
                 "use mode='async' and await it there"
             )
-        future = asyncio.run_coroutine_threadsafe(coro, self._ensure())
+        loop = self._ensure()
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
             return future.result()
+        except concurrent.futures.CancelledError:
+            if self._loop is not loop:
+                raise InfluxDBConnectionError(
+                    "the client was closed while this call was waiting for its answer"
+                ) from None
+            raise
         except BaseException:
             # Interrupted (Ctrl-C in a notebook): don't leave the request running.
             future.cancel()
             raise
 
     def stop(self) -> None:
-        """Stop the loop and its thread (idempotent)."""
+        """Stop the loop and its thread (idempotent).
+
+        Calls still running on it (another thread waiting for a chunk, say) are
+        cancelled first: their callers get an :class:`InfluxDBConnectionError` instead
+        of waiting for ever.
+        """
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
@@ -100,6 +115,10 @@ class LoopThread:
             return
 
         async def drain() -> None:
+            running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
             await loop.shutdown_asyncgens()
             loop.stop()
 

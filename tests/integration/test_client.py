@@ -364,6 +364,53 @@ def test_blocking_chunked_query_streams(influxdb_server: InfluxDBServer, databas
     check_streamed(first, rest, proxy)
 
 
+def test_closing_a_blocking_client_ends_a_call_waiting_in_another_thread(
+        influxdb_server: InfluxDBServer, database: str) -> None:
+    outcome: list[BaseException | None] = []
+
+    def read_all(chunks: Any) -> None:
+        try:
+            list(chunks)
+            outcome.append(None)
+        except BaseException as exc:  # the test looks at what it was
+            outcome.append(exc)
+
+    with FaultProxy(influxdb_server.url) as proxy:
+        client = InfluxDBClient(host=proxy.host, port=proxy.port, db=database, mode="blocking")
+        try:
+            client.write(streamed_lines())
+            proxy.hold(HOLD_AFTER)
+            chunks = client.query("SELECT s, v FROM m", chunked=True, chunk_size=1000)
+            # A daemon thread: a call left waiting for ever must fail the test, not hang it.
+            reader = threading.Thread(target=read_all, args=(chunks,), daemon=True)
+            reader.start()
+            loop = client._runner.loop
+            assert loop is not None
+
+            async def waiting() -> int:
+                return len(asyncio.all_tasks()) - 1
+
+            # Until the reader has taken every chunk the proxy let through and waits
+            # for the next one.
+            for _ in range(1000):
+                held = [r for r in proxy.requests if r.fault == "hold"]
+                if held and held[0].answer_size >= HOLD_AFTER and \
+                        asyncio.run_coroutine_threadsafe(waiting(), loop).result(timeout=10):
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the reader never waited for a held chunk")
+            client.close()
+            reader.join(timeout=10)
+            assert not reader.is_alive(), "the waiting call never returned"
+        finally:
+            proxy.release()
+            client.close()
+    (error,) = outcome
+    assert isinstance(error, InfluxDBConnectionError)
+    assert "closed" in str(error)
+
+
 # -- blocking mode ------------------------------------------------------------------------------
 
 
