@@ -153,6 +153,35 @@ async def test_query_epoch(client: InfluxDBClient, epoch: str, expected: int) ->
     assert values(result)[0][0] == expected
 
 
+@pytest.mark.parametrize("gzip", [False, True])
+async def test_compression_is_asked_for_only_with_gzip(influxdb_server: InfluxDBServer,
+                                                       database: str, gzip: bool) -> None:
+    # On a LAN compressing answers costs the server more CPU than it saves, so by
+    # default the client asks for none (aiohttp would ask for gzip and deflate).
+    exchanges: list[tuple[str, str | None, str | None, str | None]] = []
+
+    async def on_request_end(session: Any, context: Any, params: Any) -> None:
+        del session, context
+        exchanges.append((params.url.path, params.headers.get("Content-Encoding"),
+                          params.headers.get("Accept-Encoding"),
+                          params.response.headers.get("Content-Encoding")))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_request_end)
+    lines = "\n".join(f"m,host=h{n % 7} v={n}i {1_257_894_000_000_000_000 + n}"
+                      for n in range(5_000))
+    async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
+                              db=database, gzip=gzip, trace_configs=[trace]) as client:
+        await client.write(lines)
+        result = await client.query("SELECT v FROM m", epoch="ns")
+    assert [row[1] for row in values(result)] == list(range(5_000))
+    encoding = "gzip" if gzip else None
+    assert exchanges == [
+        ("/write", encoding, "gzip" if gzip else "identity", None),
+        ("/query", None, "gzip" if gzip else "identity", encoding),
+    ]
+
+
 async def test_write_to_a_retention_policy(client: InfluxDBClient, database: str) -> None:
     await client.query(f'CREATE RETENTION POLICY "short" ON "{database}" DURATION 2h '
                        "REPLICATION 1")
