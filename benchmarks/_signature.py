@@ -89,8 +89,9 @@ def _pandas_kind(series: Any) -> str:
     return _python_kind(series.dropna().tolist())
 
 
-def from_pandas(frame: Any) -> dict[str, Any]:
-    """Signature of a DataFrame with a DatetimeIndex (or a ``time`` column)."""
+def _pandas_parts(frame: Any) -> tuple[np.ndarray, dict[str, tuple[str, Any, int]], str]:
+    """A DataFrame's times (int64 ns, ascending) and, per column, ``(kind, values in
+    time order, nulls)``, with the type of its times."""
     import pandas as pd
 
     if isinstance(frame, dict):
@@ -105,10 +106,7 @@ def from_pandas(frame: Any) -> dict[str, Any]:
         index = frame.index
         nanos = np.asarray(index.as_unit("ns").asi8 if hasattr(index, "as_unit") else index.asi8)
     order = np.argsort(nanos, kind="stable")
-    signature: dict[str, Any] = {
-        "rows": len(frame), "columns": {}, "time": _digest(nanos[order].tobytes()),
-        "time_type": str(getattr(frame.index, "dtype", "")),
-    }
+    columns: dict[str, tuple[str, Any, int]] = {}
     for name in frame.columns:
         series = frame[name]
         kind = _pandas_kind(series)
@@ -118,8 +116,57 @@ def from_pandas(frame: Any) -> dict[str, Any]:
         else:
             values = [None if v is None or v != v else v for v in series.tolist()]
             values = [values[i] for i in order.tolist()]
-        signature["columns"][str(name)] = column(kind, values, nulls)
+        columns[str(name)] = (kind, values, nulls)
+    return nanos[order], columns, str(getattr(frame.index, "dtype", ""))
+
+
+def from_pandas(frame: Any) -> dict[str, Any]:
+    """Signature of a DataFrame with a DatetimeIndex (or a ``time`` column)."""
+    nanos, columns, time_type = _pandas_parts(frame)
+    signature = from_arrays(nanos, columns)
+    signature["time_type"] = time_type
     return signature
+
+
+class Pieces:
+    """The signature of an answer that comes in pieces (a chunked query's DataFrames),
+    in time order, built piece by piece: the same as :func:`from_pandas` gives for the
+    pieces joined, without joining them (so a chunk can be dropped once added)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.last_time: int | None = None
+        self.time = hashlib.blake2b(digest_size=8)
+        # Per column: kinds seen, missing cells, digest, whether a value was digested.
+        self.columns: dict[str, tuple[set[str], int, Any, bool]] = {}
+
+    def add_pandas(self, frame: Any) -> None:
+        nanos, columns, _ = _pandas_parts(frame)
+        if not len(nanos):
+            return
+        if self.last_time is not None and nanos[0] < self.last_time:
+            raise ValueError("a piece starts before the previous one ends")
+        self.rows += len(nanos)
+        self.last_time = int(nanos[-1])
+        self.time.update(np.asarray(nanos, dtype=np.int64).tobytes())
+        for name, (kind, values, nulls) in columns.items():
+            kinds, missing, digest, started = self.columns.get(
+                name, (set(), 0, hashlib.blake2b(digest_size=8), False))
+            kinds.add(kind)
+            if kind in {"float", "int", "float+int", "bool"}:
+                floats = np.asarray(values, dtype=np.float64).copy()
+                floats[np.isnan(floats)] = np.nan  # one NaN bit pattern
+                digest.update(floats.tobytes())
+            else:
+                text = "\x1f".join(_NULL if v is None else str(v) for v in values)
+                digest.update((("\x1f" if started else "") + text).encode())
+            self.columns[name] = (kinds, missing + nulls, digest, True)
+
+    def signature(self) -> dict[str, Any]:
+        return {"rows": self.rows, "time": self.time.hexdigest(),
+                "columns": {name: {"kind": "+".join(sorted(kinds)), "nulls": nulls,
+                                   "digest": digest.hexdigest()}
+                            for name, (kinds, nulls, digest, _) in self.columns.items()}}
 
 
 def from_polars(frame: Any) -> dict[str, Any]:

@@ -49,6 +49,7 @@ import _references
 import _signature
 
 BATCH = 10_000
+CHUNK = 10_000
 QUERY = 'SELECT * FROM "m"'
 
 
@@ -504,6 +505,21 @@ def _json_rows(result: dict[str, Any]) -> tuple[list[str], list[Any]]:
 
 async def qpandas_influxkit(ctx: Context, timer: Timer) -> dict[str, Any]:
     return _signature.from_pandas(await _query_influxkit(ctx, timer, "dataframe"))
+
+
+async def qpandas_influxkit_chunked(ctx: Context, timer: Timer) -> dict[str, Any]:
+    """The answer as DataFrames of CHUNK rows, each dropped once its signature is
+    taken: the peak memory is what streaming takes."""
+    from influxkit import InfluxDBClient
+
+    pieces = _signature.Pieces()
+    async with InfluxDBClient(host=ctx.host, port=ctx.port, db=ctx.db,
+                              output="dataframe") as client:
+        await client.ping()
+        with timer:
+            async for frame in await client.query(QUERY, chunked=True, chunk_size=CHUNK):
+                pieces.add_pandas(frame)
+    return pieces.signature()
 
 
 async def qpolars_influxkit(ctx: Context, timer: Timer) -> dict[str, Any]:

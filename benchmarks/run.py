@@ -143,6 +143,8 @@ WORKLOADS = [
     ), rounds=1),
     Workload("qpandas", "SELECT * -> pandas DataFrame", "query", "frame", (
         Contender("influxkit", KIT, "influxkit output='dataframe'"),
+        Contender("influxkit-chunked", KIT,
+                  "influxkit output='dataframe', chunked=True, chunk_size=10_000 (memory)"),
         Contender("aioinflux", "peer", "aioinflux 0.9.0 output='dataframe' (JSON)"),
         Contender("influxdb", "peer", "influxdb 5.3.2 DataFrameClient.query (MessagePack)"),
         Contender("ref-msgpack", "reference", "reference: http.client + msgpack -> pandas"),
@@ -677,8 +679,8 @@ def targets(bench: Bench) -> list[Target]:
         found.append(Target(text, value / other[1], threshold,
                             f"{value:,.0f} vs {other[1]:,.0f} points/s ({other[0]})"))
 
-    def correct(workload: str, text: str) -> None:
-        pair = kit(workload)
+    def correct(workload: str, text: str, contender: str = "influxkit") -> None:
+        pair = kit(workload, contender)
         if pair is None:
             return
         outcome = pair[1]
@@ -725,6 +727,20 @@ def targets(bench: Bench) -> list[Target]:
                 f"{run.peak_mb:,.0f} MB growth, frame {frame_mb:,.0f} MB",
                 higher_is_better=False))
         correct("bigwrite", "large DataFrame write: the server holds every point")
+    chunked, whole = kit("qpandas", "influxkit-chunked"), kit("qpandas")
+    if chunked is not None and whole is not None:
+        if chunked[1].peak is None or not whole[1].peak:
+            found.append(Target("chunked query -> pandas: peak memory growth <= 0.25x the "
+                                "whole answer's", None, 0.25,
+                                chunked[1].error or whole[1].error or "no result",
+                                higher_is_better=False))
+        else:
+            found.append(Target(
+                "chunked query -> pandas (10,000-row chunks): peak memory growth <= 0.25x "
+                "the whole answer's", chunked[1].peak / whole[1].peak, 0.25,
+                f"{chunked[1].peak:,.0f} MB vs {whole[1].peak:,.0f} MB", higher_is_better=False))
+        correct("qpandas", "chunked query -> pandas: exact values and types in the chunks",
+                contender="influxkit-chunked")
     for name, what in (("qpandas", "pandas"), ("qpolars", "polars"), ("qrows", "rows")):
         ratio(name, "qrows", "reference",
               f"query -> {what}: within 1.1x of the MessagePack reference (ratio >= 0.909)",
