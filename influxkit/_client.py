@@ -642,6 +642,13 @@ class ChunkedResponse:
             raise InfluxDBTimeoutError("query: timed out while reading the answer") from exc
         except aiohttp.ClientError as exc:
             raise _connection_error("POST", "query", exc) from exc
+        except RuntimeError as exc:
+            # What aiohttp's stream raises when its connection was closed under it (the
+            # client closed while a chunk was awaited).
+            if "Connection closed" not in str(exc):
+                raise
+            raise InfluxDBConnectionError(
+                "query: the connection was closed while reading the answer") from exc
         for document in decoder.close():
             yield document
 
