@@ -369,6 +369,8 @@ HOSTILE = [*" ,=\"'\\\t\r\n#", "é", "日", "😀", "\u2028", "\x00", "a", "Z", 
 raw_names = st.text(st.sampled_from(HOSTILE) | st.characters(codec="utf-8"), max_size=6)
 safe_names = raw_names.filter(
     lambda s: s != "" and "\n" not in s and not s.endswith("\\") and not s.startswith("#"))
+SYSTEM_SOURCES = frozenset(
+    {"_fieldKeys", "_measurements", "_name", "_series", "_tagKey", "_tagKeys", "_tags"})
 # Mostly names line protocol can carry, sometimes anything.
 names = st.integers(0, 4).flatmap(lambda n: raw_names if n == 0 else safe_names)
 field_values = st.one_of(
@@ -388,7 +390,10 @@ def points(draw: st.DrawFn) -> dict[str, Any]:
     tags = draw(st.dictionaries(names, names | st.none(), max_size=3))
     fields = draw(st.dictionaries(names.filter(lambda k: k not in tags), field_values,
                                   min_size=1, max_size=3))
-    return {"measurement": draw(names), "tags": tags, "fields": fields}
+    # InfluxQL reads these names as its system sources: a point can be written to such a
+    # measurement, but no SELECT reads it back.
+    measurement = draw(names.filter(lambda name: name not in SYSTEM_SOURCES))
+    return {"measurement": measurement, "tags": tags, "fields": fields}
 
 
 def _bad_text(text: str) -> bool:
