@@ -409,20 +409,22 @@ class Outcome:
             return None
         return statistics.median(times)
 
+    def _median(self, attribute: str) -> float | None:
+        values = [getattr(run, attribute) for run in self.runs]
+        measured = [value for value in values if value is not None]
+        return statistics.median(measured) if measured else None
+
     @property
     def peak(self) -> float | None:
-        peaks = [run.peak_mb for run in self.runs if run.peak_mb is not None]
-        return statistics.median(peaks) if peaks else None
+        return self._median("peak_mb")
 
     @property
     def cpu(self) -> float | None:
-        times = [run.cpu_s for run in self.runs if run.cpu_s is not None]
-        return statistics.median(times) if times else None
+        return self._median("cpu_s")
 
     @property
     def server_cpu(self) -> float | None:
-        times = [run.server_cpu_s for run in self.runs if run.server_cpu_s is not None]
-        return statistics.median(times) if times else None
+        return self._median("server_cpu_s")
 
     @property
     def notes(self) -> list[str]:
