@@ -23,14 +23,22 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
-def _number_digest(values: np.ndarray) -> str:
+def _number_bytes(values: np.ndarray) -> bytes:
     floats = np.asarray(values, dtype=np.float64).copy()
     floats[np.isnan(floats)] = np.nan  # one NaN bit pattern
-    return _digest(floats.tobytes())
+    return floats.tobytes()
+
+
+def _text(values: Sequence[Any]) -> str:
+    return "\x1f".join(_NULL if v is None else str(v) for v in values)
+
+
+def _number_digest(values: np.ndarray) -> str:
+    return _digest(_number_bytes(values))
 
 
 def _text_digest(values: Sequence[Any]) -> str:
-    return _digest("\x1f".join(_NULL if v is None else str(v) for v in values).encode())
+    return _digest(_text(values).encode())
 
 
 def column(kind: str, values: Any, nulls: int) -> dict[str, Any]:
@@ -137,8 +145,8 @@ class Pieces:
         self.rows = 0
         self.last_time: int | None = None
         self.time = hashlib.blake2b(digest_size=8)
-        # Per column: kinds seen, missing cells, digest, whether a value was digested.
-        self.columns: dict[str, tuple[set[str], int, Any, bool]] = {}
+        # Per column: kinds seen, missing cells, digest so far.
+        self.columns: dict[str, tuple[set[str], int, Any]] = {}
 
     def add_pandas(self, frame: Any) -> None:
         nanos, columns, _ = _pandas_parts(frame)
@@ -150,23 +158,21 @@ class Pieces:
         self.last_time = int(nanos[-1])
         self.time.update(np.asarray(nanos, dtype=np.int64).tobytes())
         for name, (kind, values, nulls) in columns.items():
-            kinds, missing, digest, started = self.columns.get(
-                name, (set(), 0, hashlib.blake2b(digest_size=8), False))
+            started = name in self.columns
+            kinds, missing, digest = self.columns.get(
+                name, (set(), 0, hashlib.blake2b(digest_size=8)))
             kinds.add(kind)
             if kind in {"float", "int", "float+int", "bool"}:
-                floats = np.asarray(values, dtype=np.float64).copy()
-                floats[np.isnan(floats)] = np.nan  # one NaN bit pattern
-                digest.update(floats.tobytes())
+                digest.update(_number_bytes(values))
             else:
-                text = "\x1f".join(_NULL if v is None else str(v) for v in values)
-                digest.update((("\x1f" if started else "") + text).encode())
-            self.columns[name] = (kinds, missing + nulls, digest, True)
+                digest.update((("\x1f" if started else "") + _text(values)).encode())
+            self.columns[name] = (kinds, missing + nulls, digest)
 
     def signature(self) -> dict[str, Any]:
         return {"rows": self.rows, "time": self.time.hexdigest(),
                 "columns": {name: {"kind": "+".join(sorted(kinds)), "nulls": nulls,
                                    "digest": digest.hexdigest()}
-                            for name, (kinds, nulls, digest, _) in self.columns.items()}}
+                            for name, (kinds, nulls, digest) in self.columns.items()}}
 
 
 def from_polars(frame: Any) -> dict[str, Any]:

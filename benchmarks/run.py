@@ -731,16 +731,16 @@ def targets(bench: Bench) -> list[Target]:
         correct("bigwrite", "large DataFrame write: the server holds every point")
     chunked, whole = kit("qpandas", "influxkit-chunked"), kit("qpandas")
     if chunked is not None and whole is not None:
+        text = ("chunked query -> pandas (10,000-row chunks): peak memory growth <= 0.25x "
+                "the whole answer's")
         if chunked[1].peak is None or not whole[1].peak:
-            found.append(Target("chunked query -> pandas: peak memory growth <= 0.25x the "
-                                "whole answer's", None, 0.25,
+            found.append(Target(text, None, 0.25,
                                 chunked[1].error or whole[1].error or "no result",
                                 higher_is_better=False))
         else:
-            found.append(Target(
-                "chunked query -> pandas (10,000-row chunks): peak memory growth <= 0.25x "
-                "the whole answer's", chunked[1].peak / whole[1].peak, 0.25,
-                f"{chunked[1].peak:,.0f} MB vs {whole[1].peak:,.0f} MB", higher_is_better=False))
+            found.append(Target(text, chunked[1].peak / whole[1].peak, 0.25,
+                                f"{chunked[1].peak:,.0f} MB vs {whole[1].peak:,.0f} MB",
+                                higher_is_better=False))
         correct("qpandas", "chunked query -> pandas: exact values and types in the chunks",
                 contender="influxkit-chunked")
     for name, what in (("qpandas", "pandas"), ("qpolars", "polars"), ("qrows", "rows")):
