@@ -7,11 +7,9 @@ Everything public is importable from here::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from ._backoff import RetryPolicy
 from ._client import InfluxDBClient
-from ._errors import (
+from ._core.backoff import RetryPolicy
+from ._core.errors import (
     AuthenticationError,
     AuthorizationError,
     DatabaseNotFoundError,
@@ -35,13 +33,11 @@ from ._errors import (
     UnauthorizedException,
     WriteFailedException,
 )
-from ._lineprotocol import serialize
-from ._point import Measurement, Point
-from ._results import iterpoints
-from ._resultset import ResultSet
-from ._serieshelper import SeriesHelper
-from ._session import Session
-from ._usertype import (
+from ._decode.points import iterpoints
+from ._decode.resultset import ResultSet
+from ._encode.point import Measurement, Point
+from ._encode.serialize import serialize
+from ._encode.usertype import (
     BOOL,
     DECIMAL,
     ENUM,
@@ -56,6 +52,9 @@ from ._usertype import (
     TIMESTR,
     lineprotocol,
 )
+from ._serieshelper import SeriesHelper
+from ._session import Session
+from ._version import __version__
 from ._writer import AsyncWriter, Batch, BlockingWriter, WriterError, WriterStats
 
 __all__ = [

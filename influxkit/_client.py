@@ -1,83 +1,61 @@
-"""The client: InfluxDB's HTTP API (``/ping``, ``/write``, ``/query``) over aiohttp."""
+"""The client: a thin façade that holds the configuration and composes the layers.
+
+:class:`InfluxDBClient` owns a :class:`~influxkit._transport.Transport` (HTTP and UDP),
+an :class:`~influxkit._engine.Engine` (what each operation sends and how its answer is
+read) and a :class:`~influxkit._blocking.ModeSwitch` (what a call returns in async and
+in blocking mode). Its methods are the engine's operations, the administration
+commands of :mod:`influxkit._admin` and the other clients' ways of writing
+(:mod:`influxkit._compat`), each made to follow the mode in one place; the batching
+writer and sessions are made on its engine.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import gzip as gzip_module
-import json
-import logging
-import re
+import functools
+import os
 import ssl as ssl_module
-import time
 import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
-import aiohttp
-
-from . import __version__
-from ._admin import AdminMixin, basic_authorization
-from ._blocks import Block, cut_block
-from ._connect import ConnectMixin
-from ._errors import (
-    InfluxDBConnectionError,
-    InfluxDBError,
-    InfluxDBHTTPError,
-    InfluxDBTimeoutError,
-    http_error,
-)
-from ._lineprotocol import frame_kind, iter_blocks, iter_serialize
-from ._loop import LoopThread, dual
-from ._results import (
-    JSON,
-    MSGPACK,
-    ChunkDecoder,
-    FrameCollector,
-    ResultBuilder,
-    check_results,
-)
-from ._results import msgpack_available as _msgpack_available
-from ._resultset import ResultSetCollector, result_sets
-from ._time import normalize_precision
-from ._writer import WriterMixin
-from ._writing import WritingMixin
+from . import _admin
+from ._admin import basic_authorization
+from ._blocking import ModeSwitch, dual
+from ._compat import write_measurement_call, write_points_call
+from ._core.backoff import RetryPolicy
+from ._core.limits import MAX_REQUEST_BYTES
+from ._core.urls import environment_options, merge_options, parse_url
+from ._decode.outputs import check_output
+from ._encode.datagrams import MAX_DATAGRAM_BYTES
+from ._engine import ChunkedResponse, Engine
+from ._session import Session
+from ._transport import ClientSession, ClientTimeout, Transport, make_timeout
+from ._writer import AsyncWriter, BlockingWriter
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["ChunkedResponse", "InfluxDBClient"]
 
-logger = logging.getLogger("influxkit")
+_C = TypeVar("_C", bound="InfluxDBClient")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-MODES: Final = ("async", "blocking")
-OUTPUTS: Final = ("json", "dataframe", "polars", "resultset")
+def _command(function: Callable[Concatenate[Engine, P], Coroutine[Any, Any, R]]
+             ) -> Callable[Concatenate[InfluxDBClient, P], Any]:
+    """A coroutine function of the engine, as a method of the client that follows its
+    mode (a coroutine in async mode, the result in blocking mode)."""
 
-# Without a total limit a long chunked query may stream for as long as it needs; a
-# silent server is still detected by the read timeout.
-DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
+    @functools.wraps(function)
+    def method(self: InfluxDBClient, *args: P.args, **kwargs: P.kwargs) -> Any:
+        return self._modes(function(self._engine, *args, **kwargs))
 
-# InfluxDB 1.x refuses bodies over 25 MB by default (``max-body-size``); a write larger
-# than this is sent as several requests, split between lines.
-MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024
-
-
-class _Body(aiohttp.BytesPayload):
-    """A request body of line protocol, handed to the socket in one write.
-
-    aiohttp warns about bytes bodies over 1 MB and suggests a file object, which it
-    sends in 64 kB pieces, each an await: for write bodies of several MB that costs a
-    fifth of the throughput of a bulk load. Writing the bytes at once blocks nothing
-    (the transport buffers what the socket does not take).
-    """
-
-    def __init__(self, value: Block) -> None:
-        super().__init__(b"", content_type="text/plain; charset=utf-8")
-        self._value = value  # type: ignore[assignment]  # any bytes-like object works
-        self._size = len(value)
+    return method  # type: ignore[return-value]  # functools.wraps hides the signature
 
 
-class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
+class InfluxDBClient:
     """A client for InfluxDB's HTTP API, asynchronous by default and blocking on request.
 
     Args:
@@ -119,6 +97,13 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             resp = await client.query("SELECT load FROM cpu")
     """
 
+    max_datagram_bytes: int = MAX_DATAGRAM_BYTES
+    """The size limit of the UDP datagrams of writes with ``use_udp``: 1,400 bytes
+    unless set, which Ethernet carries unfragmented, tunnel headers included; at most
+    65,507. Lines are never cut: a longer line is refused before anything is sent.
+    Datagrams go out in bursts of 16 kB, 1 ms apart (at most about 16 MB/s), so as not
+    to overrun the listener's socket buffer: UDP has no flow control."""
+
     def __init__(
         self,
         host: str = "localhost",
@@ -134,7 +119,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         username: str | None = None,
         password: str | None = None,
         token: str | None = None,
-        timeout: aiohttp.ClientTimeout | float | None = None,
+        timeout: ClientTimeout | float | None = None,
         verify_ssl: bool = True,
         gzip: bool = False,
         default_tags: Mapping[str, Any] | None = None,
@@ -144,10 +129,8 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         **kwargs: Any,
     ) -> None:
         del loop  # the right loop is always the running one
-        self._mode = "async"
-        self._output = "json"
-        self.mode = mode
-        self.output = output
+        self._modes = ModeSwitch(mode)
+        self._output = check_output(output)
         self.db = db or database
         self.host = host
         self.port = port
@@ -159,42 +142,35 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         self.use_udp = use_udp
         self.udp_port = udp_port
         self.max_request_bytes = MAX_REQUEST_BYTES
-        self._ssl_option: bool | ssl_module.SSLContext = (
-            ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl
-        )
         scheme = "https" if ssl else "http"
         netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host
         prefix = "/" + path.strip("/") if path.strip("/") else ""
         self.url = f"{scheme}://{netloc}:{port}{prefix}"
         self.username = username
-        self._authorization: str | None = None
         if token:
-            self._authorization = f"Token {token}"
+            authorization: str | None = f"Token {token}"
         elif username:
-            self._authorization = basic_authorization(username, password)
-        if timeout is None:
-            self.timeout = DEFAULT_TIMEOUT
-        elif isinstance(timeout, aiohttp.ClientTimeout):
-            self.timeout = timeout
+            authorization = basic_authorization(username, password)
         else:
-            self.timeout = aiohttp.ClientTimeout(total=float(timeout))
-        self._session_kwargs = kwargs
-        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
-        self._runner = LoopThread()
-        self._accept = MSGPACK if _msgpack_available() else JSON
+            authorization = None
+        self.timeout = make_timeout(timeout)
+        self._transport = Transport(
+            self, ssl=ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl,
+            authorization=authorization, session_options=kwargs)
+        # Sessions are made by create_session, which a subclass may override.
+        self._transport.opener = self.create_session
+        self._engine = Engine(self, self._transport)
 
     # -- configuration -------------------------------------------------------------------
 
     @property
     def mode(self) -> str:
         """``'async'`` or ``'blocking'``; may be switched at any time."""
-        return self._mode
+        return self._modes.mode
 
     @mode.setter
     def mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}")
-        self._mode = mode
+        self._modes.mode = mode
 
     @property
     def output(self) -> str:
@@ -205,13 +181,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
 
     @output.setter
     def output(self, output: str) -> None:
-        if output not in OUTPUTS:
-            raise ValueError(f"invalid output {output!r}: use one of {', '.join(OUTPUTS)}")
-        if output == "dataframe":
-            _require("pandas", "pandas")
-        elif output == "polars":
-            _require("polars", "polars")
-        self._output = output
+        self._output = check_output(output)
 
     @property
     def database(self) -> str | None:
@@ -228,96 +198,160 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             where += f", udp_port={self.udp_port!r}"
         # The password and the token are never shown.
         user = f", username={self.username!r}" if self.username else ""
-        return (f"<InfluxDBClient {where}{user}, db={self.db!r}, mode={self._mode!r}, "
+        return (f"<InfluxDBClient {where}{user}, db={self.db!r}, mode={self.mode!r}, "
                 f"output={self._output!r}>")
+
+    # -- other ways to make one ------------------------------------------------------------
+
+    @classmethod
+    def from_url(cls: type[_C], url: str, **kwargs: Any) -> _C:
+        """Make a client from one URL.
+
+        Args:
+            url: the server, credentials, database and options, in one of these forms
+                (``[...]`` is optional)::
+
+                    http://[user[:password]@]host[:port][/prefix...][/database][?options]
+                    https://...             (HTTPS)
+                    influxdb://...          (http; port 8086 unless given)
+                    https+influxdb://...    (https; port 8086 unless given)
+                    udp+influxdb://host[:udp_port][/database][?options]
+                    unix:///path/to/influxdb.sock[?db=database&options]
+                    unix://user:password@/path/to/influxdb.sock[?options]
+
+                ``http://`` and ``https://`` without a port mean 80 and 443.
+                ``udp+influxdb://`` sends writes as UDP datagrams to its port (4444
+                unless given) and queries over HTTP on port 8086 (or ``port=...``).
+                The last segment of the path names the database, what comes before it
+                is the API's path prefix; with the ``db`` option the whole path is the
+                prefix. Credentials and values are percent-decoded (``%40`` for ``@``,
+                ``%3A`` for ``:``, ``%2F`` for ``/``, ``%25`` for ``%``, ``%23`` for
+                ``#``); ``+`` is a plus sign. The options: ``db``, ``token``,
+                ``timeout`` (seconds), ``verify_ssl``, ``gzip`` (``true``/``false``),
+                ``mode``, ``output``.
+            **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
+                the URL.
+
+        Returns:
+            The client.
+
+        Raises:
+            ValueError: for a URL not of these forms, or an unknown or invalid option,
+                naming it. Messages never show the password or the token.
+
+        Example::
+
+            client = InfluxDBClient.from_url(
+                "https://alice:s3cr%40t@influx.example.com/influx/metrics?timeout=10")
+        """
+        return cls(**merge_options(parse_url(url), kwargs))
+
+    @classmethod
+    def from_dsn(cls: type[_C], dsn: str, **kwargs: Any) -> _C:
+        """:meth:`from_url` under influxdb-python's name.
+
+        One difference: the port of a ``udp+influxdb://`` URL is the UDP port here
+        (influxdb-python reads it as the HTTP port and takes ``udp_port=`` for UDP);
+        ``udp_port=`` still wins, and the HTTP port is ``port=`` (8086 by default).
+        """
+        return cls(**merge_options(parse_url(dsn), kwargs))
+
+    @classmethod
+    def from_env(cls: type[_C], **kwargs: Any) -> _C:
+        """Make a client from environment variables.
+
+        ``INFLUX_URL`` gives the server as for :meth:`from_url` (by default the
+        constructor's, ``http://localhost:8086``); ``INFLUX_USERNAME``,
+        ``INFLUX_PASSWORD``, ``INFLUX_TOKEN`` and ``INFLUX_DATABASE`` each replace
+        their part of it. Empty variables count as unset.
+
+        Args:
+            **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
+                the environment.
+
+        Raises:
+            ValueError: for an invalid ``INFLUX_URL``, naming the variable.
+
+        Example::
+
+            # INFLUX_URL=https://influx.example.com:8086/metrics INFLUX_PASSWORD=...
+            client = InfluxDBClient.from_env(mode="blocking")
+        """
+        return cls(**merge_options(environment_options(os.environ), kwargs))
+
+    # -- the client's database and user -----------------------------------------------------
+
+    def switch_database(self, database: str | None) -> None:
+        """Make ``database`` the client's database (:attr:`~InfluxDBClient.db`).
+
+        Raises:
+            TypeError: for a name that is not a string (or ``None``).
+        """
+        if database is not None and not isinstance(database, str):
+            raise TypeError(f"a database name must be a string, not {database!r}")
+        self.db = database
+
+    def switch_user(self, username: str, password: str) -> None:
+        """Send the requests made from now on with these credentials (HTTP basic
+        authentication), in place of the client's username and password or token.
+
+        Requests already under way keep the credentials they were sent with.
+
+        Raises:
+            TypeError: for a username or password that is not a string.
+            ValueError: for an empty username, or one with ``:``, which basic
+                authentication cannot carry.
+        """
+        if not isinstance(username, str):
+            raise TypeError(f"a username must be a string, not {username!r}")
+        if not isinstance(password, str):
+            raise TypeError(f"a password must be a string, not {type(password).__name__}")
+        if not username or ":" in username:
+            raise ValueError(f"username {username!r} cannot be sent by HTTP basic "
+                             "authentication: it must be non-empty, without ':'")
+        self._transport.set_authorization(basic_authorization(username, password))
+        self.username = username
 
     # -- sessions and lifetime -------------------------------------------------------------
 
-    async def create_session(self, **kwargs: Any) -> aiohttp.ClientSession:
+    async def create_session(self, **kwargs: Any) -> ClientSession:
         """Create the :class:`aiohttp.ClientSession` used on the running event loop.
 
         Override this, or call it with keyword arguments for
         :class:`aiohttp.ClientSession`, to use aiohttp features the constructor does
         not cover. The client keeps one session per event loop.
         """
-        loop = asyncio.get_running_loop()
-        old = self._sessions.pop(loop, None)
-        if old is not None:
-            await old.close()
-        if self.unix_socket:
-            connector: aiohttp.BaseConnector = aiohttp.UnixConnector(path=self.unix_socket)
-        else:
-            connector = aiohttp.TCPConnector(ssl=self._ssl_option)
-        headers = {
-            "User-Agent": f"influxkit/{__version__}",
-            # aiohttp asks for gzip by default, which makes the server spend its CPU
-            # compressing every answer.
-            "Accept-Encoding": "gzip" if self.gzip else "identity",
-        }
-        if self._authorization:
-            headers["Authorization"] = self._authorization
-        options: dict[str, Any] = {
-            "connector": connector,
-            "timeout": self.timeout,
-            "headers": headers,
-            **self._session_kwargs,
-            **kwargs,
-        }
-        session = aiohttp.ClientSession(**options)
-        self._sessions[loop] = session
-        return session
-
-    async def _session(self) -> aiohttp.ClientSession:
-        session = self._sessions.get(asyncio.get_running_loop())
-        if session is None or session.closed:
-            session = await self.create_session()
-        return session
+        return await self._transport.new_session(**kwargs)
 
     def close(self) -> Any:
         """Close the client's connections (a coroutine in async mode).
 
         The client can still be used afterwards; it opens new connections then.
         """
-        if self._mode == "async":
-            return self._close_async()
-        self._close_blocking()
-        return None
+        if self._modes.blocking:
+            self._close_blocking()
+            return None
+        return self._close_async()
 
     async def _close_async(self) -> None:
-        current = asyncio.get_running_loop()
-        private = self._runner.loop
-        for loop, session in list(self._sessions.items()):
-            del self._sessions[loop]
-            if loop is current:
-                await session.close()
-            elif loop is private:
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
-            else:
-                _close_elsewhere(loop, session)
-        if private is not None:
-            await asyncio.to_thread(self._runner.stop)
+        runner = self._modes.runner
+        await self._transport.close(runner.loop)
+        if runner.loop is not None:
+            await asyncio.to_thread(runner.stop)
 
     def _close_blocking(self) -> None:
-        private = self._runner.loop
-        for loop, session in list(self._sessions.items()):
-            del self._sessions[loop]
-            if loop is private:
-                self._runner.run(session.close())
-            else:
-                _close_elsewhere(loop, session)
-        self._runner.stop()
+        runner = self._modes.runner
+        self._transport.close_elsewhere(runner.loop, runner.run)
+        runner.stop()
 
     def __enter__(self) -> InfluxDBClient:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._mode == "async":
-            # A ``with`` block in async mode: the sessions belong to loops that may be
-            # running, so close from the private thread's point of view.
-            self._close_blocking()
-        else:
-            self.close()
+        # In either mode: the sessions belong to loops that may be running, so they are
+        # closed from the private thread's point of view.
+        self._close_blocking()
 
     async def __aenter__(self) -> InfluxDBClient:
         return self
@@ -327,40 +361,12 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
         await self._close_async()
 
     def __del__(self) -> None:
-        sessions = getattr(self, "_sessions", None)
-        if sessions and any(not session.closed for session in sessions.values()):
+        transport = getattr(self, "_transport", None)
+        if transport is not None and transport.open:
             warnings.warn(f"{self!r} was not closed: call close() or use it as a context "
                           "manager", ResourceWarning, stacklevel=2)
 
-    # -- HTTP --------------------------------------------------------------------------
-
-    async def _send(self, method: str, endpoint: str, *, params: Mapping[str, str] | None = None,
-                    data: Any = None, headers: Mapping[str, str] | None = None,
-                    write: bool = False) -> aiohttp.ClientResponse:
-        """Send a request and return the response, raising for an error status."""
-        session = await self._session()
-        url = f"{self.url}/{endpoint}"
-        started = time.perf_counter()
-        try:
-            response = await session.request(method, url, params=params, data=data,
-                                             headers=headers)
-        except asyncio.TimeoutError as exc:
-            raise InfluxDBTimeoutError(f"{method} {url}: timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise _connection_error(method, url, exc) from exc
-        elapsed = (time.perf_counter() - started) * 1000
-        logger.debug("%s %s -> %d in %.1f ms", method, endpoint, response.status, elapsed)
-        if response.status >= 300:
-            try:
-                body = await response.read()
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                body = b""
-            finally:
-                response.release()
-            message = _error_message(response, body)
-            raise http_error(response.status, message, write=write, method=method,
-                             url=_safe_url(url, params), headers=response.headers)
-        return response
+    # -- the engine's operations -------------------------------------------------------
 
     @dual
     async def ping(self) -> dict[str, str]:
@@ -373,9 +379,7 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             InfluxDBHTTPError: for a non-2xx answer.
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        response = await self._send("GET", "ping")
-        response.release()
-        return dict(response.headers)
+        return await self._engine.ping()
 
     @dual
     async def write(
@@ -428,89 +432,9 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
                 :class:`PartialWriteError` when it stored only some points).
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        if self.use_udp and (db is not None or rp is not None):
-            raise ValueError(
-                "a UDP write lands in the database and retention policy of the server's UDP "
-                "listener: db= and rp= cannot apply (use an HTTP client for those)"
-            )
-        database = "" if self.use_udp else self._database(db)
-        unit = normalize_precision(precision)
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
-        if self.default_tags:
-            extra_tags = {**self.default_tags, **extra_tags}
-        # One encoding thread keeps well ahead of any server; more would only take CPU
-        # from a server on the same machine.
-        if self.use_udp:
-            lines = iter_serialize(data, measurement, tag_columns, unit,
-                                   block_lines=batch_size, threads=1, **extra_tags)
-            await self._send_udp(await asyncio.to_thread(list, lines), unit)
-            return True
-        blocks: Iterable[Block] = iter_blocks(data, measurement, tag_columns, unit,
-                                              block_lines=batch_size,
-                                              block_bytes=self.max_request_bytes, threads=1,
-                                              **extra_tags)
-        params = {"db": database, "precision": unit}
-        if rp:
-            params["rp"] = rp
-        if frame_kind(data) is not None:
-            # A DataFrame's blocks are request bodies already (batch_size lines, but
-            # for the last, and max_request_bytes at most). It is checked whole before
-            # its first block.
-            bodies = iter(blocks)
-        else:
-            # Nothing is sent before everything is encoded, and so checked.
-            blocks = await asyncio.to_thread(list, blocks)
-            bodies = _request_bodies(blocks, self.max_request_bytes, batch_size)
-        await self._post_all(bodies, params, concurrency)
-        return True
-
-    async def _post_all(self, bodies: Iterator[Block], params: Mapping[str, str],
-                        concurrency: int) -> None:
-        """Post request bodies, ``concurrency`` at a time, while the next are encoded.
-
-        The bodies are made by an iterator that encodes as it goes: it runs in a worker
-        thread, at most ``concurrency`` bodies ahead of the requests.
-        """
-        queue: asyncio.Queue[Block | None] = asyncio.Queue(maxsize=concurrency)
-        sent = 0
-
-        async def produce() -> None:
-            while (body := await asyncio.to_thread(next, bodies, None)) is not None:
-                await queue.put(body)
-            for _ in range(concurrency):
-                await queue.put(None)
-
-        async def post() -> None:
-            nonlocal sent
-            while (body := await queue.get()) is not None:
-                await self._post_lines(body, params)
-                sent += 1
-
-        tasks = [asyncio.ensure_future(produce())]
-        tasks += [asyncio.ensure_future(post()) for _ in range(concurrency)]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if sent:
-                logger.warning("write failed after %d request(s) of it had been stored", sent)
-            raise
-        if not sent:
-            logger.debug("write: no points to send")
-
-    async def _post_lines(self, body: Block, params: Mapping[str, str]) -> None:
-        headers = {}
-        if self.gzip:
-            body = gzip_module.compress(body, compresslevel=1)
-            headers["Content-Encoding"] = "gzip"
-        response = await self._send("POST", "write", params=params, data=_Body(body),
-                                    headers=headers, write=True)
-        response.release()
+        return await self._engine.write(data, measurement, db, precision, rp, tag_columns,
+                                        batch_size=batch_size, concurrency=concurrency,
+                                        **extra_tags)
 
     @dual
     async def query(
@@ -550,261 +474,194 @@ class InfluxDBClient(AdminMixin, WritingMixin, WriterMixin, ConnectMixin):
             InfluxDBHTTPError: when the server refuses the query (a parse error, 401...).
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        form = {"q": q, "chunked": "true"}
-        database = db or self.db
-        if database:
-            form["db"] = database
-        if epoch is not None:
-            epoch = form["epoch"] = normalize_precision(epoch)
-        if chunk_size is not None:
-            form["chunk_size"] = str(int(chunk_size))
-        if params:
-            form["params"] = json.dumps(dict(params))
-        if output is None:
-            output = self._output
-        elif output not in OUTPUTS:
-            raise ValueError(f"invalid output {output!r}: use one of {', '.join(OUTPUTS)}")
-        # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
-        # real error of a failed statement (its plain answer says "not executed"), and
-        # it lets large answers be decoded as they arrive.
-        try:
-            response = await self._send("POST", "query", data=form,
-                                        headers={"Accept": self._accept})
-        except InfluxDBHTTPError as exc:
-            # A server without MessagePack (InfluxDB 3.x) that refuses the format
-            # instead of answering in JSON: use JSON from now on. (One that answers in
-            # JSON anyway needs nothing: answers are read by their Content-Type.)
-            if exc.status not in (406, 415) or self._accept == JSON:
-                raise
-            logger.debug("the server refuses MessagePack answers (%d): using JSON", exc.status)
-            self._accept = JSON
-            response = await self._send("POST", "query", data=form, headers={"Accept": JSON})
-        stream = ChunkedResponse(response, q, output, epoch)
-        if chunked:
-            return stream
-        if output == "json":
-            builder = ResultBuilder()
-            try:
-                async for document in stream.documents():
-                    builder.add(document)
-            finally:
-                stream.release()
-            result = builder.result()
-            check_results(result, q)
-            return result
-        # DataFrames are built piece by piece as the chunks arrive, while the server is
-        # busy with the next ones; the pieces of each series are joined at the end.
-        collector = _frame_collector(output, epoch)
-        try:
-            async for document in stream.documents():
-                check_results(document, q)
-                collector.add(document)
-        finally:
-            stream.release()
-        return collector.result()
+        return await self._engine.query(q, epoch=epoch, chunked=chunked,
+                                        chunk_size=chunk_size, db=db, params=params,
+                                        output=output)
 
-    def _database(self, db: str | None) -> str:
-        database = db or self.db
-        if not database:
-            raise ValueError("no database: pass db= or set the client's db")
-        return database
+    # -- the other clients' ways of writing ----------------------------------------------
 
+    @overload
+    def write_points(self, points: Iterable[Any], time_precision: str | None = None,
+                     database: str | None = None, retention_policy: str | None = None,
+                     tags: Mapping[str, Any] | None = None, batch_size: int | None = None,
+                     protocol: str = "json", consistency: str | None = None) -> Any: ...
 
-class ChunkedResponse:
-    """The results of a chunked query, one per chunk, as an async iterator.
+    @overload
+    def write_points(self, points: Any, measurement: str,
+                     tags: Mapping[str, Any] | None = None,
+                     tag_columns: Iterable[str] | None = None,
+                     field_columns: Iterable[str] | None = None,
+                     time_precision: str | None = None, database: str | None = None,
+                     retention_policy: str | None = None, batch_size: int | None = None,
+                     protocol: str = "line") -> Any: ...
 
-    Leave early with ``break`` and the connection is released as soon as the iterator
-    is garbage collected; ``await chunks.aclose()`` (or ``async with``) releases it at
-    once.
-    """
+    def write_points(self, points: Any, *args: Any, **kwargs: Any) -> Any:
+        """Write points, with influxdb-python's arguments.
 
-    def __init__(self, response: aiohttp.ClientResponse, query: str, output: str,
-                 epoch: str | None) -> None:
-        self._response = response
-        self._query = query
-        self._output = output
-        self._epoch = epoch
-        self._documents: AsyncIterator[dict[str, Any]] | None = None
-        self._loop = asyncio.get_running_loop()
+        Two forms, by the first argument:
 
-    async def documents(self) -> AsyncIterator[dict[str, Any]]:
-        """The decoded result documents, normalised, as they arrive."""
-        decoder = ChunkDecoder(self._response.headers.get("Content-Type", JSON))
-        count = 0
-        try:
-            async for piece in self._response.content.iter_any():
-                for document in decoder.feed(piece):
-                    count += 1
-                    logger.debug("query chunk %d: %d bytes so far", count,
-                                 self._response.content.total_bytes)
-                    yield document
-        except asyncio.TimeoutError as exc:
-            raise InfluxDBTimeoutError("query: timed out while reading the answer") from exc
-        except aiohttp.ClientError as exc:
-            raise _connection_error("POST", "query", exc) from exc
-        except RuntimeError as exc:
-            # What aiohttp's stream raises when its connection was closed under it (the
-            # client closed while a chunk was awaited).
-            if "Connection closed" not in str(exc):
-                raise
-            raise InfluxDBConnectionError(
-                "query: the connection was closed while reading the answer") from exc
-        for document in decoder.close():
-            yield document
+        ``write_points(points, time_precision=None, database=None, retention_policy=None,
+        tags=None, batch_size=None, protocol='json', consistency=None)``
+            ``points``: anything :meth:`write` accepts (a list of point dicts in
+            influxdb-python, or of line protocol strings with ``protocol='line'``).
 
-    def __aiter__(self) -> ChunkedResponse:
-        return self
+        ``write_points(dataframe, measurement, tags=None, tag_columns=None,
+        field_columns=None, time_precision=None, database=None, retention_policy=None,
+        batch_size=None, protocol='line')``
+            ``dataframe``: a pandas or polars DataFrame, as influxdb-python's
+            ``DataFrameClient`` writes it. ``tag_columns`` are written as tags; the
+            fields are ``field_columns``, or by default every other column (other
+            columns are not written). Column names that are not strings are written
+            as ``str()`` writes them (a column ``0`` is the field ``"0"``).
 
-    async def __anext__(self) -> Any:
-        if self._documents is None:
-            self._documents = self.documents()
-        try:
-            document = await self._documents.__anext__()
-            check_results(document, self._query)
-        except BaseException:
-            self.release()
-            raise
-        return _convert(document, self._output, self._epoch)
+        Args:
+            time_precision: unit of integer timestamps: ``'n'`` or ``'ns'`` (the
+                default), ``'u'``, ``'ms'``, ``'s'``, ``'m'``, ``'h'``. Datetimes are
+                converted to it exactly; one finer than it is refused.
+            database: the database; the client's by default.
+            retention_policy: the retention policy; the database's default by default.
+            tags: tags shared by every point. A point's own tags (a DataFrame's tag
+                columns) win; a shared tag fills in where a point has none.
+            batch_size: points per request (by default, requests of about 8 MB).
+            protocol: ``'json'`` or ``'line'``: accepted for compatibility, they make
+                no difference (every input is sent as line protocol).
+            consistency: only None: the write consistency of InfluxDB Enterprise
+                clusters is not sent.
 
-    def release(self) -> None:
-        """Release the connection (idempotent)."""
-        if not self._response.closed:
-            self._response.close()
+        Returns:
+            ``True`` (a coroutine of it in async mode).
 
-    async def aclose(self) -> None:
-        """Stop reading and release the connection."""
-        if self._documents is not None:
-            await self._documents.aclose()  # type: ignore[attr-defined]
-        self.release()
+        Raises:
+            LineProtocolError: for data line protocol cannot carry, before anything is
+                sent, naming the point.
+            InfluxDBWriteError: when the server refuses the write.
+            InfluxDBConnectionError: when the server cannot be reached.
 
-    async def __aenter__(self) -> ChunkedResponse:
-        return self
+        Example::
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
+            client.write_points([{"measurement": "cpu_load_short",
+                                  "tags": {"host": "server01"},
+                                  "time": "2009-11-10T23:00:00Z",
+                                  "fields": {"value": 0.64}}], tags={"region": "us-west"})
+        """
+        args, kwargs = write_points_call(points, *args, **kwargs)
+        return self._modes(self._engine.write(*args, **kwargs))
 
-    def __del__(self) -> None:
-        # Frees the connection of an iteration abandoned half-way. Closing a transport is
-        # not I/O we wait for, but it must happen on the loop's own thread (in blocking
-        # mode the iterator is dropped on the caller's thread).
-        response = getattr(self, "_response", None)
-        if response is None or response.closed or self._loop.is_closed():
-            return
-        if asyncio._get_running_loop() is self._loop:
-            response.close()
-        else:
-            self._loop.call_soon_threadsafe(response.close)
+    def write_measurement(self, name: str, *, tags: Mapping[str, Any] | None = None,
+                          timestamp: Any = None, precision: str | None = None,
+                          db: str | None = None, rp: str | None = None, value: Any = None,
+                          **fields: Any) -> Any:
+        """Write one point, inflow's way: ``write_measurement("temperature", value=21.3)``.
 
+        Args:
+            name: the measurement.
+            tags: its tags.
+            timestamp: an ``int`` in ``precision``; a ``datetime`` (naive means UTC) or
+                an ISO 8601 string, converted exactly; None lets the server assign the
+                time.
+            precision: unit of an integer ``timestamp``: ``'s'`` by default (inflow's),
+                ``'ns'``, ``'u'``, ``'ms'``, ``'m'``, ``'h'``.
+            db: the database; the client's by default.
+            rp: the retention policy; the database's default by default.
+            value: the field ``value``, inflow's usual single value.
+            **fields: other fields (so no field can be named like the arguments above).
 
-def _frame_collector(output: str,
-                     epoch: str | None) -> FrameCollector[Any] | ResultSetCollector:
-    if output == "resultset":
-        return ResultSetCollector()
-    if output == "polars":
-        from ._polars import concat_frames, frame_from_series
-    else:
-        from ._dataframe import concat_frames, frame_from_series  # type: ignore[assignment]
-    return FrameCollector(lambda series: frame_from_series(series, epoch), concat_frames)
+        Returns:
+            ``True`` (a coroutine of it in async mode).
 
+        Raises:
+            LineProtocolError: for a name, tag, field or time line protocol cannot carry.
+            InfluxDBWriteError: when the server refuses the write.
 
-def _convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
-    if output == "json":
-        return document
-    if output == "resultset":
-        return result_sets(document)
-    collector = _frame_collector(output, epoch)
-    collector.add(document)
-    return collector.result()
+        Example::
 
+            client.write_measurement("temperature", tags={"location": "groningen"},
+                                     value=21.3, timestamp=1475845863)
+        """
+        point, precision = write_measurement_call(name, tags, timestamp, precision, value,
+                                                  fields)
+        return self._modes(self._engine.write(point, db=db, precision=precision, rp=rp))
 
-def _request_bodies(blocks: Iterable[Block], limit: int,
-                    lines: int | None = None) -> Iterator[bytes]:
-    """Join encoded blocks into request bodies of at most ``limit`` bytes and ``lines``
-    lines; a block larger than that (line protocol given as text) is cut between its
-    lines first, and a single line larger than ``limit`` is sent alone."""
-    batch: list[Block] = []
-    size = count = 0
-    for block in blocks:
-        raw = block if isinstance(block, bytes) else bytes(block)
-        # No fewer than the block's lines (a newline in a string field counts one more):
-        # the lines are found only when the block is to be cut.
-        most = raw.count(b"\n") + 1
-        if len(raw) > limit or (lines and most > lines):
-            pieces = cut_block(raw, lines, limit)
-        else:
-            pieces = [(raw, most)]
-        for piece, piece_lines in pieces:
-            if batch and (size + len(piece) > limit or (lines and count + piece_lines > lines)):
-                yield b"\n".join(batch)
-                batch, size, count = [], 0, 0
-            batch.append(piece)
-            size += len(piece) + 1
-            count += piece_lines
-    if batch:
-        yield b"\n".join(batch)
+    def session(self, autocommit_every: int | None = None, retention_policy: str | None = None,
+                precision: str | None = None, db: str | None = None,
+                retry: RetryPolicy | None = None) -> Session:
+        """Start a :class:`Session`: points collected, then written together on commit.
 
+        Args:
+            autocommit_every: commit after every this many writes to the session.
+            retention_policy: the retention policy of every write of the session.
+            precision: the precision the points are written with (``'ns'`` by
+                default); integer times of points handed to :meth:`Session.write` are
+                in it (:meth:`Session.write_measurement` reads integer timestamps as
+                seconds, inflow's way, unless given its own ``precision``).
+            db: the database; the client's by default.
+            retry: how a commit retries (a :class:`RetryPolicy`; by default it does
+                not: a failed commit raises and keeps its points). Commits go through
+                the batching writer, which also halves a batch the server finds too
+                large.
 
-def _require(module: str, extra: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        raise ImportError(
-            f"this needs {module}: pip install 'influxkit[{extra}]'"
-        ) from None
+        Example::
 
+            with client.session(autocommit_every=100) as session:
+                for reading in readings:
+                    session.write_measurement("temperature", value=reading)
 
-def _connection_error(method: str, url: str, exc: Exception) -> InfluxDBError:
-    url = _safe_url(url, None)
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return InfluxDBTimeoutError(f"{method} {url}: timed out")
-    # aiohttp's messages may quote a URL; any credentials in it are left out.
-    text = _USERINFO.sub(r"\1", str(exc))
-    return InfluxDBConnectionError(f"{method} {url}: {exc.__class__.__name__}: {text}")
+        Raises:
+            ValueError: without a database, or for an invalid option.
+        """
+        return Session(self._engine, self._modes, autocommit_every, retention_policy,
+                       precision, db, retry)
 
+    def writer(self, **options: Any) -> Any:
+        """A batching writer on this client: hand it points, it sends them in batches,
+        retries what is worth retrying and reports what it cannot deliver.
 
-def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
-    header = response.headers.get("X-Influxdb-Error")
-    text = body.decode("utf-8", "replace").strip()
-    try:
-        decoded = json.loads(text) if text.startswith("{") else None
-    except ValueError:
-        decoded = None
-    if decoded is None and response.content_type == MSGPACK and body:
-        try:
-            import msgpack
+        In async mode an :class:`AsyncWriter` (``async with client.writer() as w:
+        await w.write(...)``); in blocking mode a :class:`BlockingWriter` (``with
+        client.writer() as w: w.write(...)``), also closed at interpreter exit.
 
-            decoded = msgpack.unpackb(body, raw=False)
-        except Exception:
-            decoded = None
-    if isinstance(decoded, dict):
-        message = decoded.get("error") or decoded.get("message")
-        if message:
-            return str(message)
-    return header or text or response.reason or "no message"
+        Options (defaults): ``db``, ``rp``, ``precision`` (the client's database, the
+        default retention policy, ``'ns'``); ``batch_size`` (5,000 points),
+        ``batch_bytes`` (4 MiB), ``flush_interval`` (1 s), ``jitter_interval`` (0 s);
+        ``retry``: a :class:`RetryPolicy`; ``concurrency`` (2 requests in flight);
+        ``max_buffer_points`` (200,000), ``max_buffer_bytes`` (64 MiB), ``when_full``
+        (``'wait'``, ``'drop_oldest'`` or ``'spill'``); ``spill_dir`` (none);
+        ``max_close_wait`` (300 s); callbacks ``on_success(batch)``,
+        ``on_error(batch, error)``, ``on_retry(batch, error, delay)``.
+        """
+        return self._modes.adapt(AsyncWriter(self._engine, **options), BlockingWriter)
 
+    # -- administration: the commands of influxkit/_admin.py -----------------------------
 
-# The user and password of a URL (``scheme://user:password@``), up to the last @ of
-# its network location.
-_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
-
-# Query parameters that carry credentials (InfluxDB's u and p, and tokens).
-_SECRET_PARAMS: Final = frozenset({"u", "p", "token"})
-
-
-def _safe_url(url: str, params: Mapping[str, str] | None) -> str:
-    """The URL of a request as messages show it: without credentials."""
-    url = _USERINFO.sub(r"\1", url)
-    if not params:
-        return url
-    shown = "&".join(f"{k}={v}" for k, v in params.items() if k not in _SECRET_PARAMS)
-    return f"{url}?{shown}" if shown else url
-
-
-def _close_elsewhere(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
-    """Close a session that belongs to another event loop, without waiting on it."""
-    if loop.is_closed():
-        session.detach()
-    elif loop.is_running():
-        asyncio.run_coroutine_threadsafe(session.close(), loop)
-    else:
-        loop.run_until_complete(session.close())
+    create_database = _command(_admin.create_database)
+    drop_database = _command(_admin.drop_database)
+    show_databases = _command(_admin.show_databases)
+    get_list_database = _command(_admin.get_list_database)
+    create_retention_policy = _command(_admin.create_retention_policy)
+    alter_retention_policy = _command(_admin.alter_retention_policy)
+    drop_retention_policy = _command(_admin.drop_retention_policy)
+    show_retention_policies = _command(_admin.show_retention_policies)
+    get_list_retention_policies = _command(_admin.get_list_retention_policies)
+    create_user = _command(_admin.create_user)
+    drop_user = _command(_admin.drop_user)
+    show_users = _command(_admin.show_users)
+    get_list_users = _command(_admin.get_list_users)
+    set_user_password = _command(_admin.set_user_password)
+    grant_admin_privileges = _command(_admin.grant_admin_privileges)
+    revoke_admin_privileges = _command(_admin.revoke_admin_privileges)
+    grant_privilege = _command(_admin.grant_privilege)
+    revoke_privilege = _command(_admin.revoke_privilege)
+    get_list_privileges = _command(_admin.get_list_privileges)
+    create_continuous_query = _command(_admin.create_continuous_query)
+    drop_continuous_query = _command(_admin.drop_continuous_query)
+    show_continuous_queries = _command(_admin.show_continuous_queries)
+    get_list_continuous_queries = _command(_admin.get_list_continuous_queries)
+    show_measurements = _command(_admin.show_measurements)
+    get_list_measurements = _command(_admin.get_list_measurements)
+    drop_measurement = _command(_admin.drop_measurement)
+    show_series = _command(_admin.show_series)
+    show_tag_keys = _command(_admin.show_tag_keys)
+    show_field_keys = _command(_admin.show_field_keys)
+    show_tag_values = _command(_admin.show_tag_values)
+    get_list_series = _command(_admin.get_list_series)
+    delete_series = _command(_admin.delete_series)

@@ -11,15 +11,28 @@ import string
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ._errors import LineProtocolError, PartialWriteError
-from ._lineprotocol import serialize
-from ._time import NS_PER_UNIT, normalize_precision
-from ._writer import Batch, deliver
+from ._core.errors import LineProtocolError, PartialWriteError
+from ._core.time import NS_PER_UNIT, normalize_precision
+from ._encode.serialize import serialize
+from ._session import LoopLock, Session
 
 if TYPE_CHECKING:
-    from ._client import InfluxDBClient
+    from ._core.backoff import RetryPolicy
+    from ._writer import Batch
+
+
+class SessionMaker(Protocol):
+    """What a helper needs of its client: a session to commit through (the client's
+    :meth:`~influxkit.InfluxDBClient.session`), and its mode."""
+
+    @property
+    def mode(self) -> str: ...
+
+    def session(self, autocommit_every: int | None = None,
+                retention_policy: str | None = None, precision: str | None = None,
+                db: str | None = None, retry: RetryPolicy | None = None) -> Session: ...
 
 __all__ = ["SeriesHelper"]
 
@@ -78,11 +91,11 @@ class _Series:
         self.retention_policy: str | None = getattr(meta, "retention_policy", None)
         if self.autocommit and getattr(meta, "client", None) is None:
             raise TypeError(f"{name}.Meta.autocommit needs Meta.client")
-        self.lock = threading.Lock()
-        self.commit_lock = threading.Lock()
+        self.points_lock = threading.Lock()
+        self.lock = LoopLock()  # commits one at a time, so points land in order
         self.points: list[dict[str, Any]] = []
 
-    def client(self, client: InfluxDBClient | None) -> InfluxDBClient:
+    def client(self, client: SessionMaker | None) -> SessionMaker:
         # Read from Meta at each commit: a client set on Meta later is used.
         chosen = client if client is not None else getattr(self.meta, "client", None)
         if chosen is None:
@@ -90,13 +103,22 @@ class _Series:
         return chosen
 
     def take(self) -> list[dict[str, Any]]:
-        with self.lock:
+        with self.points_lock:
             points, self.points = self.points, []
         return points
 
     def put_back(self, points: list[dict[str, Any]]) -> None:
-        with self.lock:
+        with self.points_lock:
             self.points[:0] = points
+
+    def keep_failed(self, points: list[dict[str, Any]],
+                    failures: list[tuple[Batch, BaseException]]) -> None:
+        """After a failed commit, keep every point, unless the only failures are
+        partial writes (the server stored the rest of those). Points of a commit that
+        did land, in another request of it, are sent again by the next commit: the
+        server stores the same point once."""
+        if not all(isinstance(error, PartialWriteError) for _, error in failures):
+            self.put_back(points)
 
 
 def _required(meta: type, attribute: str, name: str) -> Any:
@@ -216,7 +238,7 @@ class SeriesHelper:
         except LineProtocolError as exc:
             raise exc.locate(point=point) from None
         self._point = point
-        with series.lock:
+        with series.points_lock:
             series.points.append(point)
             due = series.autocommit and len(series.points) >= series.bulk_size
         if due:
@@ -226,7 +248,7 @@ class SeriesHelper:
         return f"<{type(self).__name__} {self._point!r}>"
 
     @classmethod
-    def commit(cls, client: InfluxDBClient | None = None) -> Any:
+    def commit(cls, client: SessionMaker | None = None) -> Any:
         """Write the recorded points, and forget them once written.
 
         Args:
@@ -241,27 +263,16 @@ class SeriesHelper:
                 points stay recorded; the next commit sends them again.
         """
         series = _series(cls)
-        chosen = series.client(client)
-        if chosen.mode == "async":
-            return _commit_async(series, chosen)
-        with series.commit_lock:  # commits one at a time, so points land in order
-            points = series.take()
-            if not points:
-                return True
-            try:
-                failures = chosen._runner.run(_deliver(series, chosen, points))
-            except BaseException:
-                series.put_back(points)
-                raise
-            _keep_failed(series, points, failures)
-        return True
+        session = series.client(client).session(retention_policy=series.retention_policy,
+                                                precision=series.precision)
+        return session._commit_store(series)
 
     @classmethod
     def _json_body_(cls) -> list[dict[str, Any]]:
         """Return the recorded points as dicts (``measurement``, ``tags``, ``fields``,
         ``time``), as they will be written; copies, which the helper does not read."""
         series = _series(cls)
-        with series.lock:
+        with series.points_lock:
             return [{**point, "tags": dict(point["tags"]), "fields": dict(point["fields"])}
                     for point in series.points]
 
@@ -269,39 +280,3 @@ class SeriesHelper:
     def _reset_(cls) -> int:
         """Forget the recorded points without writing them; return how many there were."""
         return len(_series(cls).take())
-
-
-async def _commit_async(series: _Series, client: InfluxDBClient) -> bool:
-    points = series.take()
-    if not points:
-        return True
-    try:
-        failures = await _deliver(series, client, points)
-    except BaseException:
-        series.put_back(points)
-        raise
-    _keep_failed(series, points, failures)
-    return True
-
-
-async def _deliver(series: _Series, client: InfluxDBClient, points: list[dict[str, Any]]
-                   ) -> list[tuple[Batch, BaseException]]:
-    """Send through the batching writer (one batch, split if the server finds it too
-    large), reporting what did not land."""
-    return await deliver(client, points, precision=series.precision,
-                         rp=series.retention_policy)
-
-
-def _keep_failed(series: _Series, points: list[dict[str, Any]],
-                 failures: list[tuple[Batch, BaseException]]) -> None:
-    """After a failed commit, keep the points and raise the first error.
-
-    Every point is kept, unless the only failures are partial writes (the server stored
-    the rest of those). Points of a commit that did land, in another request of it, are
-    sent again by the next commit: the server stores the same point once.
-    """
-    if not failures:
-        return
-    if not all(isinstance(error, PartialWriteError) for _, error in failures):
-        series.put_back(points)
-    raise failures[0][1]

@@ -1,8 +1,11 @@
 """Sessions: points collected, then written together on commit (inflow's sessions).
 
 A session encodes what it is handed at once (a bad point fails there, naming it) and
-keeps the encoded lines until :meth:`Session.commit`. The buffering is the small
-:class:`_Pending` below; the session adds the client, the modes and autocommit.
+keeps the encoded lines until :meth:`Session.commit`. A commit takes the points of a
+:class:`PointStore`, delivers them through the batching writer
+(:func:`~influxkit._writer.deliver`) and gives back to the store what did not land:
+the one commit path of sessions and of :class:`~influxkit.SeriesHelper`, whose
+recorded points are a store of their own.
 """
 
 from __future__ import annotations
@@ -11,32 +14,65 @@ import asyncio
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._backoff import RetryPolicy
-from ._blocks import count_lines
-from ._errors import PartialWriteError
-from ._lineprotocol import EncodedLines, frame_kind, iter_serialize
-from ._point import Point, measurement_point
-from ._time import normalize_precision
-from ._writer import Batch, deliver
+from ._blocking import ModeSwitch, dual
+from ._core.backoff import RetryPolicy
+from ._core.errors import PartialWriteError
+from ._core.time import normalize_precision
+from ._encode.lines import count_lines
+from ._encode.point import measurement_point
+from ._encode.serialize import EncodedLines, encodes_quickly, iter_serialize
+from ._writer import Batch, WriteEngine, deliver
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._client import InfluxDBClient
+__all__ = ["LoopLock", "PointStore", "Session"]
 
-__all__ = ["Session"]
+
+class LoopLock:
+    """An :class:`asyncio.Lock` for whichever event loop runs (a lock belongs to one
+    loop): commits of one store are sent one at a time, in order."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def get(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            if self._lock is None or self._lock[0] is not loop:
+                self._lock = (loop, asyncio.Lock())
+            return self._lock[1]
+
+
+class PointStore(Protocol):
+    """Points waiting for a commit, and what to keep of them when it fails."""
+
+    lock: LoopLock
+
+    def take(self) -> list[Any]:
+        """Take every point out, to be sent."""
+
+    def put_back(self, items: list[Any]) -> None:
+        """Put taken points back, in front, after a commit that sent nothing."""
+
+    def keep_failed(self, items: list[Any],
+                    failures: list[tuple[Batch, BaseException]]) -> None:
+        """Keep, after a commit that failed, the points to be sent again."""
 
 
 class _Pending:
-    """Encoded lines waiting to be sent, safe to share between threads.
+    """A session's encoded lines waiting to be sent, safe to share between threads.
 
     Lines are taken out to be sent and put back, in front, if sending fails: nothing is
     lost, and the order is kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, precision: str) -> None:
+        self.precision = precision
+        self.lock = LoopLock()
         self._lock = threading.Lock()
         self._blocks: list[EncodedLines] = []
         self.points = 0  # lines held
@@ -62,6 +98,14 @@ class _Pending:
         with self._lock:
             self._blocks[:0] = blocks
             self.points += points
+
+    def keep_failed(self, blocks: list[EncodedLines],
+                    failures: list[tuple[Batch, BaseException]]) -> None:
+        """Keep the points of the batches that did not land; a partial write is not
+        kept (the server stored the rest of its batch)."""
+        self.put_back([EncodedLines(b"\n".join(batch.blocks), self.precision)
+                       for batch, error in failures
+                       if batch.blocks and not isinstance(error, PartialWriteError)])
 
 
 def _count(blocks: list[EncodedLines]) -> int:
@@ -110,23 +154,23 @@ class Session:
             await session.write_measurement("temperature", value=21.3, timestamp=1475845863)
     """
 
-    def __init__(self, client: InfluxDBClient, autocommit_every: int | None = None,
-                 retention_policy: str | None = None, precision: str | None = None,
-                 db: str | None = None, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, engine: WriteEngine, modes: ModeSwitch,
+                 autocommit_every: int | None = None, retention_policy: str | None = None,
+                 precision: str | None = None, db: str | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         if autocommit_every is not None and (
                 isinstance(autocommit_every, bool) or not isinstance(autocommit_every, int)
                 or autocommit_every < 1):
             raise ValueError(
                 f"autocommit_every must be a positive int or None, not {autocommit_every!r}")
-        self.db = client._database(db)
+        self.db = engine.target(db)
         self.retention_policy = retention_policy
         self.precision = normalize_precision(precision)
         self.autocommit_every = autocommit_every
         self.retry = retry
-        self._client = client
-        self._pending = _Pending()
-        self._commit_lock = threading.Lock()
-        self._async_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._engine = engine
+        self._modes = modes
+        self._pending = _Pending(self.precision)
 
     @property
     def pending(self) -> int:
@@ -139,8 +183,9 @@ class Session:
 
     # -- handing points over -------------------------------------------------------------
 
-    def write(self, data: Any, measurement: str | None = None,
-              tag_columns: Iterable[str] | None = None, **extra_tags: Any) -> Any:
+    @dual
+    async def write(self, data: Any, measurement: str | None = None,
+                    tag_columns: Iterable[str] | None = None, **extra_tags: Any) -> None:
         """Hand points over: anything :meth:`InfluxDBClient.write` accepts.
 
         Args:
@@ -158,12 +203,14 @@ class Session:
                 is kept.
             InfluxDBError: from an autocommit that failed (the points are kept).
         """
-        if self._client.mode == "async":
-            return self._write_async(data, measurement, tag_columns, extra_tags)
-        due = self._add(self._encode(data, measurement, tag_columns, extra_tags))
-        if due:
-            self._commit_blocking()
-        return None
+        if encodes_quickly(data):
+            blocks = self._encode(data, measurement, tag_columns, extra_tags)
+        else:
+            blocks = await asyncio.to_thread(self._encode, data, measurement, tag_columns,
+                                             extra_tags)
+        additions = self._pending.add(blocks)
+        if self.autocommit_every is not None and additions >= self.autocommit_every:
+            await self._commit(self._pending)
 
     def write_measurement(self, name: str, *, tags: Mapping[str, Any] | None = None,
                           timestamp: Any = None, precision: str | None = None,
@@ -185,31 +232,15 @@ class Session:
 
     def _encode(self, data: Any, measurement: str | None, tag_columns: Iterable[str] | None,
                 extra_tags: Mapping[str, Any]) -> list[EncodedLines]:
-        tags = {**self._client.default_tags, **extra_tags}
+        tags = {**self._engine.default_tags, **extra_tags}
         return [EncodedLines(block, self.precision)
                 for block in iter_serialize(data, measurement, tag_columns, self.precision,
                                             threads=1, **tags)]
 
-    def _add(self, blocks: list[EncodedLines]) -> bool:
-        """Keep the blocks; return whether an autocommit is due."""
-        additions = self._pending.add(blocks)
-        every = self.autocommit_every
-        return every is not None and additions >= every
-
-    async def _write_async(self, data: Any, measurement: str | None,
-                           tag_columns: Iterable[str] | None,
-                           extra_tags: Mapping[str, Any]) -> None:
-        if _small(data):
-            blocks = self._encode(data, measurement, tag_columns, extra_tags)
-        else:
-            blocks = await asyncio.to_thread(self._encode, data, measurement, tag_columns,
-                                             extra_tags)
-        if self._add(blocks):
-            await self._commit_async()
-
     # -- committing ----------------------------------------------------------------------
 
-    def commit(self) -> Any:
+    @dual
+    async def commit(self) -> bool:
         """Write the session's points.
 
         Returns:
@@ -220,55 +251,30 @@ class Session:
             InfluxDBWriteError, InfluxDBConnectionError: when the write fails. The
                 points stay in the session; the next commit sends them again.
         """
-        if self._client.mode == "async":
-            return self._commit_async()
-        return self._commit_blocking()
+        return await self._commit(self._pending)
 
-    def _commit_blocking(self) -> bool:
-        with self._commit_lock:
-            blocks = self._pending.take()
-            if not blocks:
+    def _commit_store(self, store: PointStore) -> Any:
+        """Commit the points of another store with this session's target (how
+        :class:`~influxkit.SeriesHelper` commits); follows the mode."""
+        return self._modes(self._commit(store))
+
+    async def _commit(self, store: PointStore) -> bool:
+        """The one commit: take the store's points, deliver them, give back what did
+        not land and raise its first error. Commits of a store go one at a time."""
+        async with store.lock.get():
+            items = store.take()
+            if not items:
                 return True
             try:
-                failures = self._client._runner.run(self._deliver(blocks))
+                failures = await deliver(self._engine, items, db=self.db,
+                                         rp=self.retention_policy, precision=self.precision,
+                                         retry=self.retry)
             except BaseException:
-                self._pending.put_back(blocks)
+                store.put_back(items)
                 raise
-            self._keep_failed(failures)
-        return True
-
-    async def _deliver(self, blocks: list[EncodedLines]) -> list[tuple[Batch, BaseException]]:
-        return await deliver(self._client, blocks, db=self.db, rp=self.retention_policy,
-                             precision=self.precision, retry=self.retry)
-
-    def _keep_failed(self, failures: list[tuple[Batch, BaseException]]) -> None:
-        """Keep the points of the batches that did not land, and raise the first error.
-
-        A partial write is not kept: the server stored the rest of its batch.
-        """
-        if not failures:
-            return
-        kept = [EncodedLines(b"\n".join(batch.blocks), self.precision)
-                for batch, error in failures
-                if batch.blocks and not isinstance(error, PartialWriteError)]
-        self._pending.put_back(kept)
-        raise failures[0][1]
-
-    async def _commit_async(self) -> bool:
-        # Commits are sent one at a time, in order; an asyncio lock belongs to one loop.
-        loop = asyncio.get_running_loop()
-        if self._async_lock is None or self._async_lock[0] is not loop:
-            self._async_lock = (loop, asyncio.Lock())
-        async with self._async_lock[1]:
-            blocks = self._pending.take()
-            if not blocks:
-                return True
-            try:
-                failures = await self._deliver(blocks)
-            except BaseException:
-                self._pending.put_back(blocks)
-                raise
-            self._keep_failed(failures)
+            if failures:
+                store.keep_failed(items, failures)
+                raise failures[0][1]
         return True
 
     def rollback(self) -> int:
@@ -282,24 +288,22 @@ class Session:
     # -- context managers ----------------------------------------------------------------
 
     def __enter__(self) -> Session:
-        if self._client.mode == "async":
-            raise TypeError("the client is in async mode: use 'async with client.session()'")
+        self._modes.expect("blocking", "use 'async with client.session()'")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if exc_type is None:
-            self._commit_blocking()
+            self._modes(self._commit(self._pending))
 
     async def __aenter__(self) -> Session:
-        if self._client.mode != "async":
-            raise TypeError("the client is in blocking mode: use 'with client.session()'")
+        self._modes.expect("async", "use 'with client.session()'")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc_type is None:
-            await self._commit_async()
+            await self._commit(self._pending)
 
     def __del__(self) -> None:
         pending = getattr(self, "_pending", None)
@@ -307,12 +311,3 @@ class Session:
             warnings.warn(f"{self!r} was dropped with {pending.points} point(s) not "
                           "committed: call commit() or rollback()", ResourceWarning,
                           stacklevel=2)
-
-
-def _small(data: Any) -> bool:
-    """Inputs cheap enough to encode on the event loop."""
-    if isinstance(data, (Mapping, Point, str, bytes)):
-        return True
-    if isinstance(data, (list, tuple)):
-        return len(data) <= 100
-    return frame_kind(data) is None and hasattr(type(data), "__influxkit_encoder__")

@@ -45,21 +45,23 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from ._backoff import RetryPolicy
-from ._blocks import count_lines, cut_block, split_lines
-from ._errors import (
+from ._core.backoff import RetryPolicy
+from ._core.errors import (
     InfluxDBError,
     PartialWriteError,
     RequestTooLargeError,
 )
-from ._lineprotocol import frame_kind, iter_serialize
-from ._time import normalize_precision
+from ._core.time import normalize_precision
+from ._encode.lines import count_lines, cut_block, split_lines
+from ._encode.serialize import encodes_quickly, frame_kind, iter_serialize
+from ._engine import write_params
 
 if TYPE_CHECKING:
-    from ._client import InfluxDBClient
-    from ._loop import LoopThread
+    from collections.abc import Mapping
+
+    from ._blocking import LoopThread
 
 __all__ = ["AsyncWriter", "Batch", "BlockingWriter", "WriterError", "WriterStats", "deliver"]
 
@@ -67,6 +69,20 @@ logger = logging.getLogger("influxkit.writer")
 
 _HEADER: Final = b"#influxkit "  # a line protocol comment: the batch file's target
 WhenFull = Literal["wait", "drop_oldest", "spill"]
+
+
+class WriteEngine(Protocol):
+    """What the writer needs of the engine: where points go, and one request."""
+
+    @property
+    def default_tags(self) -> Mapping[str, Any]: ...
+
+    @property
+    def max_request_bytes(self) -> int: ...
+
+    def target(self, db: str | None) -> str: ...
+
+    async def post_lines(self, body: bytes, params: Mapping[str, str]) -> None: ...
 
 
 class WriterError(InfluxDBError):
@@ -113,10 +129,12 @@ class _Target:
     precision: str
 
     def params(self) -> dict[str, str]:
-        params = {"db": self.db, "precision": self.precision}
-        if self.rp:
-            params["rp"] = self.rp
-        return params
+        return write_params(self.db, self.rp, self.precision)
+
+    def header(self) -> bytes:
+        """The first line of the batch file: a line protocol comment naming the target."""
+        fields = {"db": self.db, "rp": self.rp, "precision": self.precision}
+        return _HEADER + json.dumps(fields).encode() + b"\n"
 
 
 @dataclass(eq=False)
@@ -158,12 +176,13 @@ class Batch:
 class AsyncWriter:
     """A batching writer on a client, for the running event loop (see the module).
 
-    Made by :meth:`InfluxDBClient.writer`; use it as ``async with`` or close it.
+    Made by :meth:`InfluxDBClient.writer` (on the client's engine, a
+    :class:`WriteEngine`); use it as ``async with`` or close it.
     """
 
     def __init__(
         self,
-        client: InfluxDBClient,
+        engine: WriteEngine,
         *,
         db: str | None = None,
         rp: str | None = None,
@@ -197,7 +216,7 @@ class AsyncWriter:
                              f"not {when_full!r}")
         if when_full == "spill" and spill_dir is None:
             raise ValueError("when_full='spill' needs a spill_dir")
-        self._client = client
+        self._engine = engine
         self._db = db
         self._rp = rp
         self._precision = normalize_precision(precision)
@@ -349,10 +368,10 @@ class AsyncWriter:
         await self.start()
         if self._closing:
             raise RuntimeError("the writer is closing")
-        target = _Target(db or self._db or self._client._database(None),
+        target = _Target(self._engine.target(db if db is not None else self._db),
                          rp if rp is not None else self._rp,
                          normalize_precision(precision) if precision else self._precision)
-        tags = {**self._client.default_tags, **extra_tags}
+        tags = {**self._engine.default_tags, **extra_tags}
         blocks = iter_serialize(data, measurement, tag_columns, target.precision,
                                 block_lines=self.batch_size, threads=1, **tags)
         if frame_kind(data) is not None:
@@ -362,7 +381,7 @@ class AsyncWriter:
             while (block := await asyncio.to_thread(next, source, None)) is not None:
                 await self._add(target, block)
             return
-        encoded = list(blocks) if _small(data) else await asyncio.to_thread(list, blocks)
+        encoded = list(blocks) if encodes_quickly(data) else await asyncio.to_thread(list, blocks)
         for block in encoded:
             await self._add(target, block)
 
@@ -403,9 +422,7 @@ class AsyncWriter:
             batch.path = os.path.join(self.spill_dir, name)
             batch._fd = os.open(batch.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND,
                                 0o600)
-            header = json.dumps({"db": target.db, "rp": target.rp,
-                                 "precision": target.precision}).encode()
-            _write_all(batch._fd, _HEADER + header + b"\n")
+            _write_all(batch._fd, target.header())
         return batch
 
     def _cut(self, batch: Batch) -> None:
@@ -506,7 +523,7 @@ class AsyncWriter:
         while True:
             body = batch.body()
             try:
-                await self._client._post_lines(body, batch.target.params())
+                await self._engine.post_lines(body, batch.target.params())
             except RequestTooLargeError as exc:
                 self._split(batch, exc)
                 return
@@ -700,7 +717,7 @@ class AsyncWriter:
         return batches
 
 
-async def deliver(client: InfluxDBClient, data: Any, *, db: str | None = None,
+async def deliver(engine: WriteEngine, data: Any, *, db: str | None = None,
                   rp: str | None = None, precision: str | None = None,
                   retry: RetryPolicy | None = None) -> list[tuple[Batch, BaseException]]:
     """Send ``data`` now through a writer of its own, and report what did not land.
@@ -713,21 +730,15 @@ async def deliver(client: InfluxDBClient, data: Any, *, db: str | None = None,
     """
     failures: list[tuple[Batch, BaseException]] = []
     writer = AsyncWriter(
-        client, db=db, rp=rp, precision=precision,
+        engine, db=db, rp=rp, precision=precision,
         retry=retry or RetryPolicy(max_retries=0), concurrency=1,
-        batch_size=2**62, batch_bytes=client.max_request_bytes, flush_interval=3600.0,
+        batch_size=2**62, batch_bytes=engine.max_request_bytes, flush_interval=3600.0,
         max_buffer_points=2**62, max_buffer_bytes=2**62,
         on_error=lambda batch, error: failures.append((batch, error)),
     )
     async with writer:
         await writer.write(data)
     return failures
-
-
-def _small(data: Any) -> bool:
-    """Inputs cheap enough to encode on the event loop."""
-    return isinstance(data, (dict, bytes, str)) or (
-        isinstance(data, (list, tuple)) and len(data) <= 100)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -737,10 +748,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _write_batch_file(path: str, target: _Target, body: bytes) -> None:
-    header = json.dumps({"db": target.db, "rp": target.rp, "precision": target.precision})
     temporary = path + ".part"
     with open(temporary, "wb") as file:
-        file.write(_HEADER + header.encode() + b"\n" + body + b"\n")
+        file.write(target.header() + body + b"\n")
     os.replace(temporary, path)
 
 
@@ -800,33 +810,6 @@ def _close_at_exit(reference: weakref.ref[BlockingWriter]) -> None:
             writer.close()
         except WriterError as exc:  # nobody left to raise it to: say it loudly
             logger.error("writer: at exit, %s", exc)
-
-
-class WriterMixin:
-    """The batching writer of :class:`~influxkit.InfluxDBClient`."""
-
-    def writer(self, **options: Any) -> Any:
-        """A batching writer on this client: hand it points, it sends them in batches,
-        retries what is worth retrying and reports what it cannot deliver.
-
-        In async mode an :class:`AsyncWriter` (``async with client.writer() as w:
-        await w.write(...)``); in blocking mode a :class:`BlockingWriter` (``with
-        client.writer() as w: w.write(...)``), also closed at interpreter exit.
-
-        Options (defaults): ``db``, ``rp``, ``precision`` (the client's database, the
-        default retention policy, ``'ns'``); ``batch_size`` (5,000 points),
-        ``batch_bytes`` (4 MiB), ``flush_interval`` (1 s), ``jitter_interval`` (0 s);
-        ``retry``: a :class:`RetryPolicy`; ``concurrency`` (2 requests in flight);
-        ``max_buffer_points`` (200,000), ``max_buffer_bytes`` (64 MiB), ``when_full``
-        (``'wait'``, ``'drop_oldest'`` or ``'spill'``); ``spill_dir`` (none);
-        ``max_close_wait`` (300 s); callbacks ``on_success(batch)``,
-        ``on_error(batch, error)``, ``on_retry(batch, error, delay)``.
-        """
-        client: InfluxDBClient = self  # type: ignore[assignment]
-        writer = AsyncWriter(client, **options)
-        if client.mode == "async":
-            return writer
-        return BlockingWriter(writer, client._runner)
 
 
 # Writers still open at exit are closed before the interpreter stops its thread pools

@@ -36,7 +36,7 @@ from influxkit import (
     UnauthorizedException,
     WriteFailedException,
 )
-from influxkit._errors import REDACTED
+from influxkit._core.errors import REDACTED
 from influxkit.testing import InfluxDBServer
 
 MODES = ["async", "blocking"]

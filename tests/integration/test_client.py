@@ -28,7 +28,7 @@ from influxkit import (
     InfluxDBWriteError,
     iterpoints,
 )
-from influxkit._blocks import split_lines
+from influxkit._encode.lines import split_lines
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.faultproxy import FaultProxy
 
@@ -430,7 +430,7 @@ def test_closing_a_blocking_client_ends_a_call_waiting_in_another_thread(
             # A daemon thread: a call left waiting for ever must fail the test, not hang it.
             reader = threading.Thread(target=read_all, args=(chunks,), daemon=True)
             reader.start()
-            loop = client._runner.loop
+            loop = client._modes.runner.loop
             assert loop is not None
 
             async def waiting() -> int:

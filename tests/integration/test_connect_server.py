@@ -26,7 +26,7 @@ from influxkit import (
     LineProtocolError,
     iterpoints,
 )
-from influxkit._udp import datagrams
+from influxkit._encode.datagrams import datagrams
 from influxkit.testing import InfluxDBServer
 
 # Every character that needs percent-encoding in a URL's credentials, and more.

@@ -697,7 +697,7 @@ async def test_batch_size_is_the_lines_of_each_request(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Small encoding blocks (300 rows, so 256 of them: two batches each), to have a
     # frame's batches cut from several blocks.
-    monkeypatch.setattr("influxkit._dataframe._MAX_BLOCK_ROWS", 300)
+    monkeypatch.setattr("influxkit._encode.pandas._MAX_BLOCK_ROWS", 300)
     rows, batch = 1_000, 128
     trace, bodies = write_tracer()
     df = pd.DataFrame({

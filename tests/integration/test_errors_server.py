@@ -26,7 +26,7 @@ async def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
                  influxdb_server: InfluxDBServer, database: str) -> AsyncIterator[InfluxDBClient]:
     """A client that reads MessagePack answers, and one that reads JSON (no msgpack)."""
     if request.param == "json":
-        monkeypatch.setattr("influxkit._client._msgpack_available", lambda: False)
+        monkeypatch.setattr("influxkit._engine.msgpack_available", lambda: False)
     async with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port,
                               db=database) as client:
         yield client
@@ -266,7 +266,7 @@ class _StalledResponse:
 
 
 async def test_failed_statement_while_iterating_releases_the_connection() -> None:
-    from influxkit._client import ChunkedResponse
+    from influxkit._engine import ChunkedResponse
 
     response = _StalledResponse(b'{"results":[{"statement_id":0,"error":"boom"}]}\n')
     chunks = ChunkedResponse(response, "SELECT 1", "json", "ns")  # type: ignore[arg-type]

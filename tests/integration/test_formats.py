@@ -81,6 +81,6 @@ async def test_refused_messagepack_switches_the_client_to_json(
             await client.write("m v=1 1")
             assert (await client.query("SELECT v FROM m"))["results"][0]["series"][0][
                 "values"] == [[1, 1]]
-            assert client._accept == "application/json"
+            assert client._engine._accept == "application/json"
     finally:
         await runner.cleanup()

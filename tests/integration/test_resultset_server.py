@@ -28,7 +28,7 @@ POINTS = [
 def answers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Read MessagePack answers, or JSON ones (as without msgpack installed)."""
     if request.param == "json":
-        monkeypatch.setattr("influxkit._client._msgpack_available", lambda: False)
+        monkeypatch.setattr("influxkit._engine.msgpack_available", lambda: False)
     return str(request.param)
 
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from influxkit import InfluxDBClient, LineProtocolError, serialize
-from influxkit._influxql import quote_ident
+from influxkit._core.influxql import quote_ident
 from influxkit.testing import InfluxDBServer
 
 INT64_MIN = -(2**63)

@@ -22,7 +22,7 @@ from influxkit import (
     Session,
     serialize,
 )
-from influxkit._lineprotocol import EncodedLines
+from influxkit._encode.serialize import EncodedLines
 from influxkit.testing import InfluxDBServer
 
 

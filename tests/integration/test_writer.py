@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from influxkit import InfluxDBClient, LineProtocolError
-from influxkit._backoff import RetryPolicy
+from influxkit._core.backoff import RetryPolicy
 from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
 
@@ -385,7 +385,7 @@ def test_a_killed_application_loses_nothing_it_handed_over(
     script = textwrap.dedent(f"""
         import asyncio, os
         from influxkit import InfluxDBClient
-        from influxkit._backoff import RetryPolicy
+        from influxkit._core.backoff import RetryPolicy
 
         async def main():
             async with InfluxDBClient(port={_closed_port()}, db={database!r}) as client:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from influxkit import InfluxDBClient, InfluxDBError
-from influxkit._backoff import RetryPolicy
+from influxkit._core.backoff import RetryPolicy
 from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.faultproxy import FaultProxy

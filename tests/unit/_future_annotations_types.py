@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple, Optional
 
-from influxkit._usertype import FLOAT, INT, MEASUREMENT, TAG, TIMEINT, lineprotocol
+from influxkit._encode.usertype import FLOAT, INT, MEASUREMENT, TAG, TIMEINT, lineprotocol
 
 
 @lineprotocol

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from influxkit._backoff import RetryPolicy
-from influxkit._errors import (
+from influxkit._core.backoff import RetryPolicy
+from influxkit._core.errors import (
     InfluxDBConnectionError,
     InfluxDBTimeoutError,
     LineProtocolError,

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from influxkit import LineProtocolError, _dataframe, _polars, serialize
-from influxkit._blocks import count_lines, cut_block, cut_points, line_starts, split_lines
-from influxkit._lineprotocol import iter_blocks
+from influxkit import LineProtocolError, serialize
+from influxkit._encode import pandas as _dataframe
+from influxkit._encode import polars as _polars
+from influxkit._encode.lines import count_lines, cut_block, cut_points, line_starts, split_lines
+from influxkit._encode.serialize import iter_blocks
 
 
 def greedy_cuts(sizes: list[int], piece: int, limit: int | None) -> list[int]:
@@ -233,7 +235,7 @@ def test_cut_block_keeps_every_line_whole_in_order_within_both_limits(
 
 
 def test_request_bodies_cut_text_between_lines() -> None:
-    from influxkit._client import _request_bodies
+    from influxkit._engine import request_bodies as _request_bodies
 
     lines = [b'm s="x\ny" %d' % number for number in range(10)]
     text = b"\n".join(lines)

@@ -10,8 +10,9 @@ import aiohttp
 import pytest
 
 from influxkit import InfluxDBClient, InfluxDBConnectionError, InfluxDBTimeoutError
-from influxkit._client import _connection_error, _safe_url
-from influxkit._connect import environment_options, parse_url
+from influxkit._core.urls import environment_options, parse_url
+from influxkit._core.urls import safe_url as _safe_url
+from influxkit._transport import mapped_errors
 
 PASSWORD = "p@ss:w/rd%42#?ü"
 ENCODED = urllib.parse.quote(PASSWORD, safe="")
@@ -164,7 +165,7 @@ def test_url_options_become_constructor_arguments() -> None:
     assert client.db == "metrics"
     assert client.username == "alice"
     assert client.timeout.total == 2.5
-    assert client._ssl_option is False
+    assert client._transport._ssl is False
     assert client.gzip is True
     assert client.mode == "blocking"
     assert "s3cr" not in repr(client)
@@ -261,6 +262,14 @@ def test_safe_url_leaves_out_credentials() -> None:
     assert _safe_url("http://h:1/query", {"token": "tok"}) == "http://h:1/query"
     assert _safe_url("http://alice:pw@h:1/ping", None) == "http://h:1/ping"
     assert _safe_url("http://h:1/ping", None) == "http://h:1/ping"
+
+
+def _connection_error(method: str, url: str, cause: Exception) -> InfluxDBConnectionError:
+    """What the transport raises for ``cause`` met while sending ``method url``."""
+    with pytest.raises(InfluxDBConnectionError) as caught, \
+            mapped_errors(f"{method} {_safe_url(url, None)}"):
+        raise cause
+    return caught.value
 
 
 def test_connection_error_leaves_out_credentials() -> None:

@@ -1,6 +1,6 @@
-"""DataFrames to line protocol and query results to DataFrames (influxkit._dataframe).
+"""DataFrames to line protocol and query results to DataFrames (influxkit._encode.pandas, influxkit._decode.pandas).
 
-The mapping encoder, :func:`influxkit._lineprotocol.serialize` on dicts, is the oracle
+The mapping encoder, :func:`influxkit.serialize` on dicts, is the oracle
 of the DataFrame encoder: the same rows written as mappings must give lines of the
 same meaning (the same text, except that floats may be spelt differently for the
 same float64, e.g. ``1`` for ``1.0``).
@@ -28,18 +28,24 @@ from _lineprotocol_parser import assert_same_lines, parse_line
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from influxkit import _dataframe
-from influxkit._dataframe import (
-    frame_from_series,
-    frames_from_results,
-    iter_pandas_lines,
-    series_key,
-)
-from influxkit._errors import LineProtocolError
-from influxkit._lineprotocol import escape_key, iter_blocks, iter_serialize, serialize, tag_fragment
-from influxkit._time import MAX_NS, NS_PER_UNIT
+from influxkit._core.errors import LineProtocolError
+from influxkit._core.time import MAX_NS, NS_PER_UNIT
+from influxkit._decode.outputs import collector
+from influxkit._decode.pandas import frame_from_series
+from influxkit._decode.points import series_key
+from influxkit._encode import pandas as _dataframe
+from influxkit._encode.pandas import iter_pandas_lines
+from influxkit._encode.rules import escape_key, tag_fragment
+from influxkit._encode.serialize import iter_blocks, iter_serialize, serialize
 
 # Helpers --------------------------------------------------------------------------------
+
+
+def frames_from_results(results: Any, epoch: str | None = None) -> Any:
+    """The dataframe output of a whole answer's ``results``, as a query builds it."""
+    built = collector("dataframe", epoch)
+    built.add({"results": results})
+    return built.result()
 
 
 def encode(df: pd.DataFrame, measurement: str = "m", tag_columns: list[str] | None = None,
@@ -949,7 +955,7 @@ def test_polars_is_imported_in_the_background_for_a_large_frame() -> None:
         import sys
         from unittest import mock
         import pandas as pd
-        from influxkit import _dataframe as D
+        from influxkit._encode import pandas as D
 
         assert "polars" not in sys.modules
         assert D._line_maker(10) is D._ArrowLines  # small: not worth it

@@ -34,7 +34,7 @@ from influxkit import (
     UnauthorizedException,
     WriteFailedException,
 )
-from influxkit._errors import REDACTED, http_error, query_error, redact
+from influxkit._core.errors import REDACTED, http_error, query_error, redact
 
 PARTIAL = ('partial write: field type conflict: input field "f" on measurement "m" is type '
            "integer, already exists as type float dropped=2")
@@ -106,7 +106,7 @@ def test_names_of_other_clients_are_the_same_classes(alias: type[Exception],
 
 
 def test_error_tree_docstring_draws_every_public_error() -> None:
-    from influxkit import _errors
+    from influxkit._core import errors as _errors
 
     doc = _errors.__doc__ or ""
     for name in influxkit.__all__:

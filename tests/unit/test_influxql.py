@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from influxkit._influxql import (
+from influxkit._core.influxql import (
     build_statement,
     check_duration,
     check_privilege,

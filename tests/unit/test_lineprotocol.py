@@ -19,15 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, serialize
-from influxkit._lineprotocol import (
+from influxkit._encode.rules import (
     escape_key,
     escape_measurement,
     escape_tag_value,
     format_field,
     format_string,
-    iter_serialize,
     tag_fragment,
 )
+from influxkit._encode.serialize import iter_serialize
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

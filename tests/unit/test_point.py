@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, Measurement, Point, serialize
-from influxkit._point import measurement_point
-from influxkit._time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._encode.point import measurement_point
 
 # -- building and encoding -------------------------------------------------------------
 

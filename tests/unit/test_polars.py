@@ -1,4 +1,4 @@
-"""polars DataFrames to line protocol and query results to polars (influxkit._polars).
+"""polars DataFrames to line protocol and query results to polars (influxkit._encode.polars, influxkit._decode.polars).
 
 Two oracles judge the polars encoder. The mapping encoder, :func:`serialize` on dicts,
 given each row as a mapping (missing cells left out, tags sorted, extra tags filling
@@ -30,22 +30,28 @@ from _lineprotocol_parser import assert_same_lines, parse_lines
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from influxkit import _polars, serialize
-from influxkit._dataframe import iter_pandas_lines
-from influxkit._errors import LineProtocolError
-from influxkit._lineprotocol import escape_key, iter_serialize, tag_fragment
-from influxkit._polars import (
-    concat_frames,
-    frame_from_series,
-    frames_from_results,
-    iter_polars_lines,
-)
-from influxkit._time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit import serialize
+from influxkit._core.errors import LineProtocolError
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._decode.outputs import collector
+from influxkit._decode.polars import concat_frames, frame_from_series
+from influxkit._encode import polars as _polars
+from influxkit._encode.pandas import iter_pandas_lines
+from influxkit._encode.polars import iter_polars_lines
+from influxkit._encode.rules import escape_key, tag_fragment
+from influxkit._encode.serialize import iter_serialize
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 UNIT_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 UTC = dt.timezone.utc
+
+
+def frames_from_results(results: Any, epoch: str | None = None) -> Any:
+    """The polars output of a whole answer's ``results``, as a query builds it."""
+    built = collector("polars", epoch)
+    built.add({"results": results})
+    return built.result()
 
 # Helpers --------------------------------------------------------------------------------
 

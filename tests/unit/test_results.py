@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit import InfluxDBQueryError, iterpoints
-from influxkit._results import ChunkDecoder, ResultBuilder, check_results
+from influxkit._decode.documents import ChunkDecoder, ResultBuilder, check_results
 
 RECORDED_JSON = (
     b'{"results":[{"statement_id":0,"series":[{"name":"m","tags":{'

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from influxkit import DatabaseNotFoundError, InfluxDBQueryError, ResultSet
-from influxkit._results import ChunkDecoder
-from influxkit._resultset import ResultSetCollector, result_sets
+from influxkit._decode.documents import ChunkDecoder
+from influxkit._decode.outputs import collector, result_sets
 
 GROUPED: dict[str, Any] = {
     "statement_id": 0,
@@ -208,10 +208,10 @@ def test_collector_joins_the_chunks_of_a_series() -> None:
         b'{"results":[{"statement_id":1,"series":[{"name":"n","columns":["time","w"],'
         b'"values":[[4,4]]}]}]}\n'
     )
-    collector = ResultSetCollector()
+    built = collector("resultset", "ns")
     for document in decoder.feed(body):
-        collector.add(document)
-    sets = collector.result()
+        built.add(document)
+    sets = built.result()
     assert isinstance(sets, list)
     assert [list(rs.get_points()) for rs in sets] == [
         [{"time": 1, "v": 1}, {"time": 2, "v": 2}, {"time": 3, "v": 3}],

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from influxkit._time import (
+from influxkit._core.time import (
     MAX_NS,
     MIN_NS,
     NS_PER_UNIT,

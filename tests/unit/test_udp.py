@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, serialize
-from influxkit._blocks import split_lines
-from influxkit._udp import MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, datagrams
+from influxkit._encode.datagrams import MAX_DATAGRAM_BYTES, MAX_UDP_PAYLOAD, datagrams
+from influxkit._encode.lines import split_lines
 
 # -- datagrams -----------------------------------------------------------------------------
 

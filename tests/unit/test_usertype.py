@@ -1,4 +1,4 @@
-"""Unit tests of @lineprotocol (influxkit._usertype): pure, no server."""
+"""Unit tests of @lineprotocol (influxkit._encode.usertype): pure, no server."""
 
 import dataclasses
 import datetime as dt
@@ -19,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from influxkit._errors import LineProtocolError, SchemaError
-from influxkit._lineprotocol import serialize, tag_fragment
-from influxkit._time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
-from influxkit._usertype import (
+from influxkit._core.errors import LineProtocolError, SchemaError
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+from influxkit._encode.rules import tag_fragment
+from influxkit._encode.serialize import serialize
+from influxkit._encode.usertype import (
     BOOL,
     DECIMAL,
     ENUM,

@@ -13,16 +13,21 @@ truncated.
 
 from __future__ import annotations
 
-import functools
 import math
 import time as time_module
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from ._errors import LineProtocolError
-from ._lineprotocol import escape_key, escape_measurement, escape_tag_value, format_field
-from ._time import _UNIT_NAMES, NS_PER_UNIT, normalize_precision, time_to_int
-from ._usertype import _KEY_END, _PIECE_START
+from influxkit._core.errors import LineProtocolError
+from influxkit._core.time import _UNIT_NAMES, NS_PER_UNIT, normalize_precision, time_to_int
+
+from .rules import (
+    escape_key,
+    escape_measurement,
+    escape_tag_value,
+    format_field,
+    fragment_pieces,
+)
 
 __all__ = ["Measurement", "Point", "measurement_point"]
 
@@ -296,7 +301,7 @@ def _encode_point(point: Point, precision: str, extra: str) -> str:
             escaped_key = escape_key(key, "tag key")
             own[escaped_key] = f",{escaped_key}={escaped}"
     if extra:
-        for key, piece in _extra_pieces(extra):
+        for key, piece in fragment_pieces(extra):
             line += own.pop(key, "") or piece
     line += "".join(own.values())
     fields = []
@@ -312,14 +317,6 @@ def _encode_point(point: Point, precision: str, extra: str) -> str:
     if point._time is None:
         return f"{line} {','.join(fields)}"
     return f"{line} {','.join(fields)} {_time_in(point, precision)}"
-
-
-@functools.lru_cache(maxsize=256)
-def _extra_pieces(extra: str) -> tuple[tuple[str, str], ...]:
-    """The ``(escaped key, ",key=value")`` pieces of an encoded extra-tag fragment (the
-    same for every point of a write)."""
-    return tuple((_KEY_END.split(piece, 1)[0], "," + piece)
-                 for piece in _PIECE_START.split(extra)[1:])
 
 
 def _time_in(point: Point, precision: str) -> int:

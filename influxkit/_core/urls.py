@@ -1,7 +1,7 @@
-"""Connecting: clients made from one URL or from the environment, and UDP writes, for
-:class:`~influxkit.InfluxDBClient`.
+"""URLs: the client's options read from one URL or from the environment, and URLs shown
+without their credentials.
 
-The URL forms are listed in :meth:`ConnectMixin.from_url`. Reading a URL is a pure
+The URL forms are listed in :meth:`InfluxDBClient.from_url`. Reading a URL is a pure
 function, :func:`parse_url`, from the URL to the constructor's arguments; the
 environment is read the same way, by :func:`environment_options`. Where the path
 is concerned, the rule is the one of database URLs (the last segment names the
@@ -11,28 +11,21 @@ reverse proxy. Error messages show URLs without their credentials and options.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
-import os
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
-
-from ._errors import InfluxDBConnectionError
-from ._udp import BURST_BYTES, BURST_PAUSE, MAX_DATAGRAM_BYTES, datagrams
+from typing import Any, Final
 
 __all__ = [
     "ENVIRONMENT_VARIABLES",
     "URL_OPTIONS",
-    "ConnectMixin",
     "environment_options",
+    "merge_options",
     "parse_url",
+    "safe_url",
+    "without_userinfo",
 ]
-
-logger = logging.getLogger("influxkit")
-
-_C = TypeVar("_C", bound="ConnectMixin")
 
 # Scheme: (HTTPS, the HTTP port when the URL gives none).
 _SCHEMES: Final[dict[str, tuple[bool, int | None]]] = {
@@ -103,7 +96,7 @@ ENVIRONMENT_VARIABLES: Final = {
     "INFLUX_TOKEN": "token",
     "INFLUX_DATABASE": "db",
 }
-"""The variables read by :meth:`ConnectMixin.from_env` besides ``INFLUX_URL``, and the
+"""The variables read by :meth:`InfluxDBClient.from_env` besides ``INFLUX_URL``, and the
 argument each one sets."""
 
 
@@ -247,7 +240,8 @@ def environment_options(environ: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
-def _merge(options: dict[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def merge_options(options: dict[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of a URL (or the environment), overridden by ``kwargs``."""
     if "database" in kwargs:
         # The constructor takes db before database: a database given here must win
         # over the URL's db.
@@ -255,170 +249,23 @@ def _merge(options: dict[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]
     return {**options, **kwargs}
 
 
-class ConnectMixin:
-    """The constructors from a URL or the environment, and UDP sending, of
-    :class:`~influxkit.InfluxDBClient`."""
+# The user and password of a URL (``scheme://user:password@``), up to the last @ of
+# its network location.
+_USERINFO: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
-    host: str
-    udp_port: int
-
-    max_datagram_bytes: int = MAX_DATAGRAM_BYTES
-    """The size limit of the UDP datagrams of writes with ``use_udp``: 1,400 bytes
-    unless set, which Ethernet carries unfragmented, tunnel headers included; at most
-    65,507. Lines are never cut: a longer line is refused before anything is sent.
-    Datagrams go out in bursts of 16 kB, 1 ms apart (at most about 16 MB/s), so as not
-    to overrun the listener's socket buffer: UDP has no flow control."""
-
-    @classmethod
-    def from_url(cls: type[_C], url: str, **kwargs: Any) -> _C:
-        """Make a client from one URL.
-
-        Args:
-            url: the server, credentials, database and options, in one of these forms
-                (``[...]`` is optional)::
-
-                    http://[user[:password]@]host[:port][/prefix...][/database][?options]
-                    https://...             (HTTPS)
-                    influxdb://...          (http; port 8086 unless given)
-                    https+influxdb://...    (https; port 8086 unless given)
-                    udp+influxdb://host[:udp_port][/database][?options]
-                    unix:///path/to/influxdb.sock[?db=database&options]
-                    unix://user:password@/path/to/influxdb.sock[?options]
-
-                ``http://`` and ``https://`` without a port mean 80 and 443.
-                ``udp+influxdb://`` sends writes as UDP datagrams to its port (4444
-                unless given) and queries over HTTP on port 8086 (or ``port=...``).
-                The last segment of the path names the database, what comes before it
-                is the API's path prefix; with the ``db`` option the whole path is the
-                prefix. Credentials and values are percent-decoded (``%40`` for ``@``,
-                ``%3A`` for ``:``, ``%2F`` for ``/``, ``%25`` for ``%``, ``%23`` for
-                ``#``); ``+`` is a plus sign. The options: ``db``, ``token``,
-                ``timeout`` (seconds), ``verify_ssl``, ``gzip`` (``true``/``false``),
-                ``mode``, ``output``.
-            **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
-                the URL.
-
-        Returns:
-            The client.
-
-        Raises:
-            ValueError: for a URL not of these forms, or an unknown or invalid option,
-                naming it. Messages never show the password or the token.
-
-        Example::
-
-            client = InfluxDBClient.from_url(
-                "https://alice:s3cr%40t@influx.example.com/influx/metrics?timeout=10")
-        """
-        return _construct(cls, _merge(parse_url(url), kwargs))
-
-    @classmethod
-    def from_dsn(cls: type[_C], dsn: str, **kwargs: Any) -> _C:
-        """:meth:`from_url` under influxdb-python's name.
-
-        One difference: the port of a ``udp+influxdb://`` URL is the UDP port here
-        (influxdb-python reads it as the HTTP port and takes ``udp_port=`` for UDP);
-        ``udp_port=`` still wins, and the HTTP port is ``port=`` (8086 by default).
-        """
-        return _construct(cls, _merge(parse_url(dsn), kwargs))
-
-    @classmethod
-    def from_env(cls: type[_C], **kwargs: Any) -> _C:
-        """Make a client from environment variables.
-
-        ``INFLUX_URL`` gives the server as for :meth:`from_url` (by default the
-        constructor's, ``http://localhost:8086``); ``INFLUX_USERNAME``,
-        ``INFLUX_PASSWORD``, ``INFLUX_TOKEN`` and ``INFLUX_DATABASE`` each replace
-        their part of it. Empty variables count as unset.
-
-        Args:
-            **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
-                the environment.
-
-        Raises:
-            ValueError: for an invalid ``INFLUX_URL``, naming the variable.
-
-        Example::
-
-            # INFLUX_URL=https://influx.example.com:8086/metrics INFLUX_PASSWORD=...
-            client = InfluxDBClient.from_env(mode="blocking")
-        """
-        return _construct(cls, _merge(environment_options(os.environ), kwargs))
-
-    async def _send_udp(self, blocks: list[bytes], precision: str) -> None:
-        """Send encoded line protocol blocks to the server's UDP listener.
-
-        The listener answers nothing, so the server never reports an error (a point
-        it cannot parse or store is dropped), and it writes into the database and
-        retention policy of its own configuration, reading timestamps in its own
-        ``precision`` (nanoseconds unless configured): a write's ``precision`` must be
-        that one, and its ``db`` and ``rp`` do not apply. Datagrams go out in bursts
-        (see :data:`~influxkit._udp.BURST_BYTES`); this returns once every one is
-        handed to the operating system.
-
-        Raises:
-            LineProtocolError: for a line longer than :attr:`max_datagram_bytes`,
-                before anything is sent.
-            InfluxDBConnectionError: when the host cannot be resolved, or the
-                operating system reports a datagram lost (no listener on the port).
-        """
-        del precision  # timestamps were encoded in it; the listener has its own setting
-        packets = await asyncio.to_thread(datagrams, blocks, self.max_datagram_bytes)
-        if not packets:
-            logger.debug("write: no points to send")
-            return
-        await _send_datagrams(self.host, self.udp_port, packets)
-        logger.debug("UDP %s:%d <- %d datagram(s), %d bytes", self.host, self.udp_port,
-                     len(packets), sum(map(len, packets)))
+# Query parameters that carry credentials (InfluxDB's u and p, and tokens).
+_SECRET_PARAMS: Final = frozenset({"u", "p", "token"})
 
 
-def _construct(cls: type[_C], options: dict[str, Any]) -> _C:
-    # The mixin itself takes no arguments; the client class it is part of does.
-    factory: Callable[..., _C] = cls
-    return factory(**options)
+def without_userinfo(text: str) -> str:
+    """``text`` with the credentials of every URL in it left out."""
+    return _USERINFO.sub(r"\1", text)
 
 
-class _Sender(asyncio.DatagramProtocol):
-    """Notes the errors the operating system reports and when the transport is done."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.errors: list[Exception] = []
-        self.closed = loop.create_future()
-
-    def error_received(self, exc: Exception) -> None:
-        self.errors.append(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if exc is not None:
-            self.errors.append(exc)
-        if not self.closed.done():
-            self.closed.set_result(None)
-
-
-async def _send_datagrams(host: str, port: int, packets: list[bytes]) -> None:
-    loop = asyncio.get_running_loop()
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    try:
-        transport, sender = await loop.create_datagram_endpoint(
-            lambda: _Sender(loop), remote_addr=(host, port))
-    except OSError as exc:
-        raise InfluxDBConnectionError(
-            f"UDP {where}: {exc.__class__.__name__}: {exc}") from exc
-    try:
-        burst = 0
-        for packet in packets:
-            if burst + len(packet) > BURST_BYTES:
-                await asyncio.sleep(BURST_PAUSE)
-                burst = 0
-            transport.sendto(packet)
-            burst += len(packet)
-    finally:
-        # Datagrams the socket could not take at once are sent before it closes.
-        transport.close()
-    await sender.closed
-    if sender.errors:
-        error = sender.errors[0]
-        raise InfluxDBConnectionError(
-            f"UDP {where}: datagrams were lost: {error.__class__.__name__}: {error} "
-            "(is the server's UDP listener on this port?)"
-        ) from error
+def safe_url(url: str, params: Mapping[str, str] | None) -> str:
+    """The URL of a request as messages show it: without credentials."""
+    url = without_userinfo(url)
+    if not params:
+        return url
+    shown = "&".join(f"{k}={v}" for k, v in params.items() if k not in _SECRET_PARAMS)
+    return f"{url}?{shown}" if shown else url

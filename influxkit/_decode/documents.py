@@ -1,4 +1,4 @@
-"""Query results: decoding (MessagePack or JSON), stitching chunks, errors, iteration.
+"""The result model: answers decoded (MessagePack or JSON), chunks stitched, errors found.
 
 Every query is read the same way: the body is a stream of result documents (one for
 a plain query, one per chunk for a chunked one), each decoded by
@@ -11,29 +11,27 @@ a plain query, one per chunk for a chunked one), each decoded by
 
 :class:`ResultBuilder` stitches the documents of one query back into whole
 statements and series. From that one model come the JSON dicts, the DataFrames,
-the result sets and :func:`iterpoints`.
+the result sets and :func:`~influxkit.iterpoints` (:mod:`.outputs`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Final, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
-from ._errors import query_error
-from ._influxql import split_statements
+from influxkit._core.errors import query_error
+from influxkit._core.influxql import split_statements
 
 __all__ = [
+    "JSON",
+    "MSGPACK",
     "ChunkDecoder",
-    "FrameCollector",
     "ResultBuilder",
     "check_results",
-    "iterpoints",
-    "series_key",
-    "shape_frames",
+    "msgpack_available",
 ]
 
 logger = logging.getLogger("influxkit")
@@ -221,98 +219,3 @@ def check_results(document: dict[str, Any], query: str) -> None:
                 text = statements[statement_id]
             raise query_error(str(error), statement_id=statement_id, statement=text,
                               query=query)
-
-
-def _wants_meta(parser: Callable[..., Any]) -> bool:
-    try:
-        parameters = inspect.signature(parser).parameters
-    except (TypeError, ValueError):
-        return False
-    return "meta" in parameters
-
-
-def iterpoints(resp: dict[str, Any], parser: Callable[..., Any] | None = None) -> Iterator[Any]:
-    """Iterate a JSON query result point by point, over every statement and series.
-
-    Args:
-        resp: a result dict, as returned by ``query()`` with ``output='json'`` (or one
-            chunk of a chunked query).
-        parser: called with each point's values as positional arguments; if it takes a
-            ``meta`` keyword it also gets ``{'columns', 'name', 'tags', 'statement_id'}``
-            of the point's series. Without a parser, each point is a plain list.
-
-    Example::
-
-        for point in iterpoints(resp, lambda *x, meta: dict(zip(meta["columns"], x))):
-            print(point)
-    """
-    with_meta = parser is not None and _wants_meta(parser)
-    for statement in resp.get("results", ()):
-        for series in statement.get("series", ()):
-            values = series.get("values", ())
-            if parser is None:
-                yield from values
-            elif with_meta:
-                meta = {"columns": series.get("columns"), "name": series.get("name"),
-                        "tags": series.get("tags"),
-                        "statement_id": statement.get("statement_id")}
-                meta = {key: value for key, value in meta.items() if value is not None}
-                for row in values:
-                    yield parser(*row, meta=meta)
-            else:
-                for row in values:
-                    yield parser(*row)
-
-
-def series_key(series: Mapping[str, Any]) -> str:
-    """The key of a series in aioinflux's dicts: ``'name'`` plus ``',tag=value'`` each."""
-    tags = series.get("tags") or {}
-    return ",".join(filter(None, [series.get("name"), *[f"{k}={v}" for k, v in tags.items()]]))
-
-
-class FrameCollector(Generic[F]):
-    """Build aioinflux's DataFrame shapes from result documents, as they arrive.
-
-    Each piece of a series is made into a frame when its document arrives (while the
-    server is still producing the next), and the pieces of a series are joined once
-    at the end. ``build`` makes the frame of a series; ``concat`` joins a series'
-    pieces, in order.
-    """
-
-    def __init__(self, build: Callable[[Mapping[str, Any]], F],
-                 concat: Callable[[list[F]], F]) -> None:
-        self._build = build
-        self._concat = concat
-        self._statements: dict[int, dict[str, list[F]]] = {}
-
-    def add(self, document: Mapping[str, Any]) -> None:
-        """Add one result document (as :class:`ChunkDecoder` gives it)."""
-        for position, result in enumerate(document.get("results", ())):
-            statement_id = result.get("statement_id")
-            frames = self._statements.setdefault(
-                position if statement_id is None else statement_id, {})
-            for series in result.get("series") or ():
-                frames.setdefault(series_key(series), []).append(self._build(series))
-
-    def result(self) -> F | dict[str, F] | list[dict[str, F]]:
-        """One statement with one series gives its frame; one statement with zero or
-        several series, a dict of frames keyed by :func:`series_key`; several
-        statements, a list of such dicts."""
-        statements = [
-            {key: pieces[0] if len(pieces) == 1 else self._concat(pieces)
-             for key, pieces in self._statements[statement_id].items()}
-            for statement_id in sorted(self._statements)
-        ]
-        if len(statements) == 1:
-            only = statements[0]
-            return next(iter(only.values())) if len(only) == 1 else only
-        return statements
-
-
-def shape_frames(results: Sequence[Mapping[str, Any]], build: Callable[[Mapping[str, Any]], F],
-                 concat: Callable[[list[F]], F]) -> F | dict[str, F] | list[dict[str, F]]:
-    """aioinflux's DataFrame shapes of a whole answer's ``results`` (see
-    :class:`FrameCollector`)."""
-    collector = FrameCollector(build, concat)
-    collector.add({"results": results})
-    return collector.result()

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import Final
 
-from ._errors import (
+from .errors import (
     InfluxDBConnectionError,
     InfluxDBHTTPError,
     PartialWriteError,

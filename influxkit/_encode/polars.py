@@ -1,9 +1,9 @@
-"""polars DataFrames: encoding to line protocol with polars expressions, and query results.
+"""polars DataFrames as line protocol, with polars expressions.
 
 A polars frame has no index: its times come from the column named ``time`` (a
 ``Datetime``, or integers in the write's precision), or else from its only
 ``Datetime`` column. Every other column is a field, except the tag columns. The rules
-are those of pandas frames (see :mod:`influxkit._dataframe`): null and NaN cells are
+are those of pandas frames (see :mod:`.pandas`): null and NaN cells are
 left out of their row's line, a row with no field left is refused, a tag column wins
 over an extra tag of the same name where it has a value, and everything line protocol
 cannot carry is refused before the first block, naming the row and the value.
@@ -14,32 +14,31 @@ from __future__ import annotations
 import importlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from operator import itemgetter
 from typing import Any, Final
 
 import polars as pl
 
-from ._blocks import THREADS, Block, cut_lines, cut_points, in_order
-from ._errors import LineProtocolError
-from ._lineprotocol import (
-    UNSAFE_BACKSLASH,
+from influxkit._core.errors import LineProtocolError
+from influxkit._core.limits import INT64_MAX
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+
+from .lines import THREADS, Block, cut_lines, cut_points, in_order
+from .rules import (
+    KEY_ESCAPES,
+    TEXT_REFUSALS,
     escape_key,
     escape_measurement,
     extra_tag_pieces,
 )
-from ._results import shape_frames
-from ._time import MAX_NS, MIN_NS, NS_PER_UNIT
 
-__all__ = ["frames_from_results", "iter_polars_lines"]
+__all__ = ["iter_polars_lines"]
 
 _BLOCK_ROWS: Final = 50_000
 _PYARROW: list[bool] = []  # whether pyarrow can be imported, once looked up
-_INT64_MAX: Final = 2**63 - 1
 _UNIT_NS: Final = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 # Up to this many distinct values, a tag column that needs escaping is escaped value by
 # value and mapped; beyond, with a regular expression over every row.
 _MAPPED_TAG_VALUES: Final = 100_000
-_TAG_ESCAPES: Final = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 
 
 def iter_polars_lines(
@@ -272,14 +271,8 @@ def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> 
     # The checks run over the uniques values (tags repeat), and the row of a bad one
     # is looked up only to name it.
     uniques = column.unique()
-    checks = (
-        (uniques.str.contains("\n", literal=True), "contains a newline"),
-        (uniques.str.ends_with("\\"), "ends with a backslash"),
-        (uniques.str.contains(UNSAFE_BACKSLASH),
-         "has a backslash before a comma, space, equals sign or double quote"),
-    )
-    for bad, problem in checks:
-        bad = bad.fill_null(False)
+    for pattern, problem in TEXT_REFUSALS:
+        bad = uniques.str.contains(pattern).fill_null(False)
         if bad.any():
             row = int(column.is_in(uniques.filter(bad)).fill_null(False).arg_true()[0])
             value = column[row]
@@ -291,7 +284,7 @@ def _tag_pieces(df: pl.DataFrame, name: str, key: str, fallback: str | None) -> 
         if len(uniques) <= _MAPPED_TAG_VALUES:
             values = [value for value in uniques.to_list() if value is not None]
             text = text.replace_strict(
-                {value: value.translate(_TAG_ESCAPES) for value in values},
+                {value: value.translate(KEY_ESCAPES) for value in values},
                 default=None, return_dtype=pl.Utf8,
             )
         else:
@@ -321,9 +314,9 @@ def _field_text(df: pl.DataFrame, name: str) -> tuple[pl.Expr, str, str]:
         return pl.col(name).cast(pl.Utf8), "", ""
     if dtype.is_integer():
         if dtype in (pl.UInt64, pl.Int128, getattr(pl, "UInt128", pl.UInt64)):
-            big = column > _INT64_MAX
+            big = column > INT64_MAX
             if dtype.is_signed_integer():
-                big = big | (column < -_INT64_MAX - 1)
+                big = big | (column < -INT64_MAX - 1)
             big = big.fill_null(False)
             if big.any():
                 row = int(big.arg_true()[0])
@@ -342,52 +335,3 @@ def _field_text(df: pl.DataFrame, name: str) -> tuple[pl.Expr, str, str]:
         f"column {name!r} has type {dtype}, which line protocol cannot carry; convert it "
         "to numbers, booleans or strings", field=name,
     )
-
-
-# -- query results -----------------------------------------------------------------------
-
-
-def frame_from_series(series: Mapping[str, Any], epoch: str | None) -> pl.DataFrame:
-    """One series of a result as a polars DataFrame; ``time`` as UTC nanoseconds."""
-    columns = list(series.get("columns", ()))
-    values = series.get("values") or []
-    data: dict[str, pl.Series] = {}
-    for position, name in enumerate(columns):
-        cells = list(map(itemgetter(position), values))
-        if name == "time":
-            data[name] = _times(cells, epoch)
-        else:
-            data[name] = pl.Series(name, cells, strict=False)
-    frame = pl.DataFrame(data)
-    for key, value in (series.get("tags") or {}).items():
-        if key not in frame.columns:  # a column of the same name keeps its values
-            frame = frame.with_columns(pl.lit(value, dtype=pl.Utf8).alias(key))
-    return frame
-
-
-def _times(cells: list[Any], epoch: str | None) -> pl.Series:
-    if epoch is None:
-        from ._time import parse_time_string
-
-        cells = [None if cell is None else parse_time_string(cell) for cell in cells]
-        epoch = "ns"
-    raw = pl.Series("time", cells, dtype=pl.Int64)
-    factor = NS_PER_UNIT[epoch]
-    if factor != 1:
-        low, high = -(-MIN_NS // factor), MAX_NS // factor
-        if len(raw) and (raw.min() < low or raw.max() > high):  # type: ignore[operator]
-            raise ValueError(f"a time is outside the range of nanoseconds (epoch {epoch!r})")
-        raw = raw * factor
-    times: pl.Series = raw.cast(pl.Datetime("ns", "UTC"))
-    return times
-
-
-def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None) -> Any:
-    """aioinflux's shapes (see :func:`influxkit._results.shape_frames`), in polars."""
-    return shape_frames(results, lambda series: frame_from_series(series, epoch), concat_frames)
-
-
-def concat_frames(pieces: list[pl.DataFrame]) -> pl.DataFrame:
-    """Join the pieces of one series, in order (a column with no value in a piece
-    takes the type it has in the others)."""
-    return pl.concat(pieces, how="diagonal_relaxed")

@@ -1,4 +1,4 @@
-"""pandas DataFrames in and out of InfluxDB: column-wise line protocol and result frames.
+"""pandas DataFrames as line protocol, column by column.
 
 Encoding (:func:`iter_pandas_lines`) never loops over rows in Python: columns are
 checked and prepared once with numpy and pyarrow (the library pandas uses for its own
@@ -7,7 +7,7 @@ block (a few MB each, encoded on up to four threads since the kernels release th
 GIL). polars makes the text and joins it when it is installed, pyarrow's kernels
 otherwise. The whole frame is checked before the first block is produced, so a bad
 cell is refused before anything is sent. The rules, beyond those of
-:mod:`influxkit._lineprotocol`, whose escaping and checks are reused:
+:mod:`.rules`, whose escaping and checks are reused:
 
 - The index must be a :class:`~pandas.DatetimeIndex` (aioinflux's rule), tz-aware or
   naive (naive is UTC), of any resolution; times are converted to ``precision`` with
@@ -31,14 +31,6 @@ cell is refused before anything is sent. The rules, beyond those of
   column's value wins, and the extra tag fills the rows where the column is missing
   (``None``, ``NaN`` or ``""``). Tags are written sorted by key, the order the server
   keeps them in.
-
-Decoding (:func:`frames_from_results`) builds aioinflux's shapes: one DataFrame, a
-dict of them keyed by series (``'cpu,host=a'``) or a list of such dicts, one per
-statement. A ``time`` column becomes a UTC :class:`~pandas.DatetimeIndex` built from
-integers (exact to the nanosecond); each column gets one dtype: float64, int64
-(``Int64`` when values are missing, never float), bool (``boolean`` when missing),
-pandas' default string dtype, or object for a mix of types. A column with no value at
-all is float64 NaN.
 """
 
 from __future__ import annotations
@@ -49,8 +41,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from operator import itemgetter
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -62,17 +53,18 @@ from pandas.api.types import (
     is_unsigned_integer_dtype,
 )
 
-from ._blocks import THREADS, Block, cut_lines, in_order
-from ._errors import LineProtocolError
-from ._lineprotocol import (
-    UNSAFE_BACKSLASH,
+from influxkit._core.errors import LineProtocolError
+from influxkit._core.limits import INT64_MAX
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
+
+from .lines import THREADS, Block, cut_lines, in_order
+from .rules import (
+    TEXT_REFUSALS,
     escape_key,
     escape_measurement,
     escape_tag_value,
     extra_tag_pieces,
 )
-from ._results import series_key, shape_frames
-from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 
 try:
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
@@ -81,14 +73,7 @@ except ImportError:  # pragma: no cover - pyarrow ships with the pandas extra
     pa = None
     pc = None
 
-__all__ = ["frame_from_series", "frames_from_results", "iter_pandas_lines", "series_key"]
-
-#: What a query returns in DataFrame mode: aioinflux's three shapes.
-QueryFrames: TypeAlias = (
-    "pd.DataFrame | dict[str, pd.DataFrame] | list[dict[str, pd.DataFrame]]"
-)
-
-_INT64_MAX: Final = 2**63 - 1
+__all__ = ["iter_pandas_lines"]
 
 # Lines are built in blocks of about this many bytes: large enough for the cost of
 # each block (about a millisecond of setting up polars or pyarrow calls) not to matter
@@ -304,7 +289,7 @@ def _integer_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Fiel
     missing = series.isna().to_numpy()
     if is_unsigned_integer_dtype(series.dtype):
         unsigned = series.to_numpy(dtype=np.uint64, na_value=0)
-        too_large = unsigned > _INT64_MAX
+        too_large = unsigned > INT64_MAX
         if too_large.any():
             position = int(np.argmax(too_large))
             value = int(unsigned[position])
@@ -359,7 +344,7 @@ def _object_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field
         except OverflowError:
             position = next(
                 i for i, v in enumerate(values)
-                if not missing[i] and not -_INT64_MAX - 1 <= v <= _INT64_MAX
+                if not missing[i] and not -INT64_MAX - 1 <= v <= INT64_MAX
             )
             raise rows.error(
                 f"field {name!r} is {values[position]}, outside the 64-bit integer range "
@@ -439,14 +424,9 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
     prefix = f",{key}="
     if len(distinct) and infer_dtype(distinct, skipna=False) == "string":
         text = _to_arrow_text(distinct.to_numpy(dtype=object), name)
-        # The same refusals as _lineprotocol.escape_tag_value, over the distinct values.
-        checks = (
-            (pc.match_substring(text, "\n"), "contains a newline"),
-            (pc.ends_with(text, "\\"), "ends with a backslash"),
-            (pc.match_substring_regex(text, UNSAFE_BACKSLASH),
-             "has a backslash before a comma, space, equals sign or double quote"),
-        )
-        for found, problem in checks:
+        # The refusals of rules.escape_tag_value, over the distinct values.
+        for pattern, problem in TEXT_REFUSALS:
+            found = pc.match_substring_regex(text, pattern)
             if pc.any(found).as_py():
                 position = int(np.argmax(np.asarray(found)))
                 value = text[position].as_py()
@@ -928,158 +908,3 @@ def _merge(parts: list[Any], literal: Callable[[str], Any]) -> list[Any]:
     if text:
         merged.append(literal(text))
     return merged
-
-
-# Decoding ------------------------------------------------------------------------------
-
-def frames_from_results(results: Sequence[Mapping[str, Any]], epoch: str | None = None,
-                        ) -> QueryFrames:
-    """Build aioinflux's DataFrame shapes from a query's ``results``.
-
-    Args:
-        results: the ``results`` list of a query response, statements without errors.
-        epoch: the unit of integer times (``'ns'``, ``'u'``, ``'ms'``, ``'s'``, ``'m'``,
-            ``'h'``), or None when times are RFC 3339 strings.
-
-    Returns:
-        One statement with one series: its DataFrame. One statement with zero or several
-        series: a dict of DataFrames keyed by :func:`series_key`. Several statements:
-        a list of such dicts.
-    """
-    return shape_frames(results, lambda series: frame_from_series(series, epoch), concat_frames)
-
-
-def concat_frames(pieces: list[pd.DataFrame]) -> pd.DataFrame:
-    """Join the pieces of one series, in order.
-
-    A column with no value in a piece was built as float64 NaN; it takes the type the
-    column has in the other pieces, so integers don't become floats (and lose
-    precision) and booleans don't become 1.0 and 0.0.
-    """
-    typed: dict[Any, Any] = {}
-    for piece in pieces:
-        for name, dtype in piece.dtypes.items():
-            if name not in typed and not _all_missing(piece[name]):
-                typed[name] = dtype
-    fixed = []
-    for piece in pieces:
-        changes = {name: typed[name] for name, dtype in piece.dtypes.items()
-                   if name in typed and dtype != typed[name] and _all_missing(piece[name])}
-        if changes:
-            piece = piece.astype(changes)
-        fixed.append(piece)
-    joined: pd.DataFrame = pd.concat(fixed)
-    return joined
-
-
-def _all_missing(column: pd.Series) -> bool:
-    return bool(column.isna().all())
-
-
-def frame_from_series(series: Mapping[str, Any], epoch: str | None = None) -> pd.DataFrame:
-    """Build the DataFrame of one series (``name``, ``tags``, ``columns``, ``values``).
-
-    A ``time`` column becomes a UTC DatetimeIndex; the series' tags become constant
-    columns. Without a ``time`` column the index is a RangeIndex.
-    """
-    names = list(series.get("columns") or ())
-    values = series.get("values") or []
-    if values:
-        widths = set(map(len, values))
-        if widths != {len(names)}:
-            raise ValueError(
-                f"series {series_key(series)!r} has rows of {sorted(widths)} values "
-                f"for {len(names)} columns"
-            )
-        # One pass per column with a C-level getter: much faster than zip(*values).
-        columns: list[Sequence[Any]] = [list(map(itemgetter(i), values))
-                                        for i in range(len(names))]
-    else:
-        columns = [() for _ in names]
-    index: pd.Index | None = None
-    if "time" in names:
-        at = names.index("time")
-        index = _time_index(columns[at], epoch)
-        del names[at], columns[at]
-    arrays = {i: _column_array(column) for i, column in enumerate(columns)}
-    frame: pd.DataFrame = pd.DataFrame(
-        arrays, index=index if index is not None else pd.RangeIndex(len(values)))
-    frame.columns = pd.Index(names)
-    tags = {k: v for k, v in (series.get("tags") or {}).items() if k not in frame.columns}
-    if tags:
-        constant = pd.DataFrame({k: [v] * len(frame) for k, v in tags.items()},
-                                index=frame.index)
-        combined: pd.DataFrame = pd.concat([frame, constant], axis=1)
-        return combined
-    return frame
-
-
-def _time_index(times: Sequence[Any], epoch: str | None) -> pd.DatetimeIndex:
-    kinds = set(map(type, times))
-    if not times or kinds == {int}:
-        unit = NS_PER_UNIT[normalize_precision(epoch)]
-        numbers = np.array(times, dtype=np.int64)
-        if unit != 1 and len(numbers):
-            low, high = -(-MIN_NS // unit), MAX_NS // unit
-            if int(numbers.min()) < low or int(numbers.max()) > high:
-                raise ValueError(f"a time is outside the range of nanoseconds (epoch {epoch!r})")
-            numbers = numbers * unit
-        index: pd.DatetimeIndex = pd.DatetimeIndex(numbers.view("M8[ns]")).tz_localize("UTC")
-        return index
-    if kinds == {str}:
-        # pandas parses up to nine fractional digits exactly; without any it picks a
-        # coarser unit, hence as_unit.
-        parsed: pd.DatetimeIndex = pd.DatetimeIndex(
-            pd.to_datetime(list(times), format="ISO8601", utc=True)).as_unit("ns")
-        return parsed
-    names = sorted(kind.__name__ for kind in kinds)
-    raise ValueError(f"times must be all integers or all strings, not {names}")
-
-
-
-
-def _column_array(column: Sequence[Any]) -> Any:
-    """One array for one column of values, typed by the Python types it holds."""
-    kinds = set(map(type, column))
-    if len(kinds) == 1:
-        kind = next(iter(kinds))
-        if kind is float:
-            return np.array(column, dtype=np.float64)
-        if kind is int:
-            return _integers(column, None)
-        if kind is bool:
-            return np.array(column, dtype=np.bool_)
-        if kind is str:
-            # pandas picks its default string dtype for an object array of str.
-            return np.array(column, dtype=object)
-        if kind is type(None):
-            return np.full(len(column), np.nan)
-    if kinds == {int, float}:
-        return np.array(column, dtype=np.float64)
-    if type(None) in kinds:
-        known = kinds - {type(None)}
-        if known <= {int, float} and float in known:
-            return np.array(column, dtype=np.float64)  # None -> NaN
-        objects = np.array(column, dtype=object)
-        missing = np.asarray(pd.isna(objects), dtype=np.bool_)
-        if known == {int}:
-            return _integers(np.where(missing, 0, objects), missing)
-        if known == {bool}:
-            flags = np.where(missing, False, objects).astype(np.bool_)
-            return pd.arrays.BooleanArray(flags, missing)
-        return objects
-    return np.array(column, dtype=object)
-
-
-def _integers(column: Any, missing: np.ndarray | None) -> Any:
-    try:
-        numbers = np.array(column, dtype=np.int64)
-    except OverflowError:
-        # Beyond int64 (unsigned fields of InfluxDB 2.x): keep the exact Python ints.
-        objects = np.array(column, dtype=object)
-        if missing is not None:
-            objects[missing] = None
-        return objects
-    if missing is None:
-        return numbers
-    return pd.arrays.IntegerArray(numbers, missing)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._errors import query_error
-from ._results import ResultBuilder
+from influxkit._core.errors import query_error
 
-__all__ = ["ResultSet", "ResultSetCollector", "result_sets"]
+__all__ = ["ResultSet"]
 
 SeriesKey = tuple[str | None, dict[str, str] | None]
 
@@ -139,25 +138,3 @@ def _points(series: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     columns = series.get("columns") or ()
     for values in series.get("values") or ():
         yield dict(zip(columns, values, strict=True))
-
-
-def result_sets(document: Mapping[str, Any]) -> ResultSet | list[ResultSet]:
-    """The result sets of an answer (the JSON shape): one :class:`ResultSet` for one
-    statement, a list of them for several, as influxdb-python returns them."""
-    sets = [ResultSet(statement) for statement in document.get("results") or ()]
-    return sets[0] if len(sets) == 1 else sets
-
-
-class ResultSetCollector:
-    """Build the result sets of a query from its result documents, as they arrive."""
-
-    def __init__(self) -> None:
-        self._builder = ResultBuilder()
-
-    def add(self, document: dict[str, Any]) -> None:
-        """Add one result document (as :class:`~influxkit._results.ChunkDecoder` gives it)."""
-        self._builder.add(document)
-
-    def result(self) -> ResultSet | list[ResultSet]:
-        """The result sets of the whole answer (see :func:`result_sets`)."""
-        return result_sets(self._builder.result())

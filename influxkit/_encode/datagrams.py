@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from ._blocks import split_lines
-from ._errors import LineProtocolError
+from influxkit._core.errors import LineProtocolError
+
+from .lines import split_lines
 
 __all__ = [
     "BURST_BYTES",

@@ -48,7 +48,6 @@ import datetime as dt
 import enum
 import keyword
 import operator
-import re
 import sys
 import types
 import typing
@@ -56,16 +55,19 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar, Union, overload
 
-from ._errors import LineProtocolError, SchemaError
-from ._lineprotocol import (
+from influxkit._core.errors import LineProtocolError, SchemaError
+from influxkit._core.limits import INT64_MAX, INT64_MIN
+from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+
+from .rules import (
     escape_key,
     escape_measurement,
     escape_tag_value,
     format_field,
     format_string,
+    fragment_pieces,
     tag_fragment,
 )
-from ._time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
 
 __all__ = [
     "BOOL",
@@ -143,8 +145,6 @@ _TAGS: Final = frozenset({"TAG", "TAGENUM"})
 _FIELDS: Final = frozenset({"BOOL", "INT", "DECIMAL", "FLOAT", "STR", "ENUM"})
 _MARKER_LIST: Final = ", ".join(_MARKERS.values())
 
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
 # Per-attribute caches of encoded tag pieces; bounded like _lineprotocol's caches.
 _CACHE_LIMIT: Final = 50_000
 
@@ -479,23 +479,12 @@ def _measurement_slow(name: str, default: str, omit_none: bool) -> Callable[[Any
     return slow
 
 
-# An extra-tag fragment, as tag_fragment makes it: ``,key=value`` pieces in which
-# every literal comma and equals sign is escaped, and no key or value ends in a
-# backslash. So a piece starts at each comma not preceded by a backslash, and its
-# key ends at the first such equals sign.
-_PIECE_START: Final = re.compile(r"(?<!\\),")
-_KEY_END: Final = re.compile(r"(?<!\\)=")
-
-
 def _extra_filter(own_keys: frozenset[str], cache: dict[str, str]) -> Callable[[str], str]:
     """Remove from a write's extra tags those the class sets itself (the class wins,
     as a mapping point's own tags win over a write's extra tags)."""
 
     def keep(extra: str) -> str:
-        pieces = _PIECE_START.split(extra)[1:]
-        kept = "".join(
-            "," + piece for piece in pieces if _KEY_END.split(piece, 1)[0] not in own_keys
-        )
+        kept = "".join(piece for key, piece in fragment_pieces(extra) if key not in own_keys)
         if len(cache) >= 256:
             cache.clear()
         cache[extra] = kept
@@ -558,7 +547,7 @@ _TIMEINT_BOUNDS: Final[dict[str, tuple[int, int]]] = {
 _FAST_FIELDS: Final[dict[str, tuple[str, str]]] = {
     "FLOAT": ("type({v}) is float and {v} - {v} == 0.0", "{{{v}!r}}"),
     "DECIMAL": ("type({v}) is float and {v} - {v} == 0.0", "{{{v}!r}}"),
-    "INT": (f"type({{v}}) is int and {_INT64_MIN} <= {{v}} <= {_INT64_MAX}", "{{{v}}}i"),
+    "INT": (f"type({{v}}) is int and {INT64_MIN} <= {{v}} <= {INT64_MAX}", "{{{v}}}i"),
     "BOOL": ("type({v}) is bool", "{{booleans[{v}]}}"),
     "STR": ("type({v}) is str and '\"' not in {v} and '\\\\' not in {v}", '"{{{v}}}"'),
     "ENUM": ("type({v}) is str and '\"' not in {v} and '\\\\' not in {v}", '"{{{v}}}"'),

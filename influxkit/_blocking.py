@@ -12,34 +12,81 @@ import concurrent.futures
 import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
-from ._errors import InfluxDBConnectionError
+from ._core.errors import InfluxDBConnectionError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["BlockingIterator", "LoopThread", "dual"]
+__all__ = ["MODES", "BlockingIterator", "LoopThread", "ModeSwitch", "dual"]
+
+
+MODES: Final = ("async", "blocking")
+
+
+class ModeSwitch:
+    """The one place that decides what a call returns in each mode.
+
+    In async mode a call returns its coroutine. In blocking mode the coroutine runs on
+    a private event-loop thread (:class:`LoopThread`), and the call returns its result;
+    an async iterator (a chunked query's answer) comes back as a plain iterator, and an
+    object with a blocking counterpart (a writer) as that counterpart.
+    """
+
+    def __init__(self, mode: str = "async") -> None:
+        self.runner = LoopThread()
+        self._mode = "async"
+        self.mode = mode
+
+    @property
+    def mode(self) -> str:
+        """``'async'`` or ``'blocking'``."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"invalid mode {mode!r}: use one of {', '.join(MODES)}")
+        self._mode = mode
+
+    @property
+    def blocking(self) -> bool:
+        """Whether calls block."""
+        return self._mode == "blocking"
+
+    def __call__(self, coro: Coroutine[Any, Any, T]) -> Any:
+        """The coroutine itself (async mode), or its result (blocking mode)."""
+        if not self.blocking:
+            return coro
+        result = self.runner.run(coro)
+        if isinstance(result, AsyncIterator):
+            return BlockingIterator(result, self.runner)
+        return result
+
+    def adapt(self, value: T, blocking: Callable[[T, LoopThread], Any]) -> Any:
+        """``value`` (async mode), or ``blocking(value, runner)`` (blocking mode)."""
+        return blocking(value, self.runner) if self.blocking else value
+
+    def expect(self, mode: str, hint: str) -> None:
+        """Raise :class:`TypeError` with ``hint`` unless the mode is ``mode`` (for a
+        ``with`` that needs to be ``async with``, or the other way round)."""
+        if self._mode != mode:
+            raise TypeError(f"the client is in {self._mode} mode: {hint}")
+
+
+class Switched(Protocol):
+    """An object whose coroutine methods follow a :class:`ModeSwitch` (see :func:`dual`)."""
+
+    _modes: ModeSwitch
 
 
 def dual(method: F) -> F:
-    """Make a coroutine method of the client (or of its mixins) also callable in
-    blocking mode.
-
-    In async mode the call returns the coroutine; in blocking mode it runs on the
-    client's private loop thread and returns the result (an async iterator, such as a
-    chunked query's answer, as a plain iterator).
-    """
+    """Make a coroutine method follow its object's :class:`ModeSwitch` (``_modes``)."""
 
     @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        coro = method(self, *args, **kwargs)
-        if self._mode == "async":
-            return coro
-        result = self._runner.run(coro)
-        if isinstance(result, AsyncIterator):
-            return BlockingIterator(result, self._runner)
-        return result
+    def wrapper(self: Switched, *args: Any, **kwargs: Any) -> Any:
+        return self._modes(method(self, *args, **kwargs))
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,0 +1,386 @@
+"""The engine: InfluxDB's operations, asynchronous, on top of the transport.
+
+:class:`Engine` owns what a request means: ``ping``, ``write`` (encoding, splitting
+into request bodies, sending them while the next are encoded), ``query`` (the form,
+the answer's format, decoding the stream into the result model and one output), and
+the one primitive of administration, :meth:`Engine.run_statement`. It resolves the
+database of every operation by one rule (:meth:`Engine.database`).
+
+It knows nothing of modes or of the client: it reads its configuration through
+:class:`EngineSettings`, which the client satisfies. To add an endpoint, add a method
+here that calls :meth:`Transport.request`, and expose it on the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+from ._core.errors import InfluxDBError, InfluxDBHTTPError, redact
+from ._core.influxql import build_statement
+from ._core.time import normalize_precision
+from ._decode.documents import JSON, MSGPACK, ChunkDecoder, check_results, msgpack_available
+from ._decode.outputs import check_output, collector, convert
+from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
+from ._encode.lines import Block, cut_block
+from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
+from ._transport import ClientResponse, Transport
+
+__all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]
+
+logger = logging.getLogger("influxkit")
+
+
+class EngineSettings(Protocol):
+    """The configuration the engine reads at each operation (the client's)."""
+
+    db: str | None
+    default_tags: dict[str, Any]
+    max_request_bytes: int
+    max_datagram_bytes: int
+    use_udp: bool
+    host: str
+    udp_port: int
+
+    @property
+    def output(self) -> str: ...
+
+
+class Engine:
+    """InfluxDB's operations over a :class:`Transport`; coroutines only."""
+
+    def __init__(self, settings: EngineSettings, transport: Transport) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._accept = MSGPACK if msgpack_available() else JSON
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def default_tags(self) -> Mapping[str, Any]:
+        """Tags added to every point written."""
+        return self._settings.default_tags
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The size of a write's request bodies."""
+        return self._settings.max_request_bytes
+
+    def database(self, db: str | None, *, required: bool = True) -> str | None:
+        """The database of an operation: ``db``, or the client's when ``db`` is None.
+
+        An empty name is refused, never read as "the client's": a destructive
+        statement given ``""`` must not run on the default database.
+
+        Raises:
+            ValueError: for an empty ``db``, or when no database is known and one is
+                ``required``.
+        """
+        if db is not None:
+            if not isinstance(db, str):
+                raise TypeError(f"a database name must be a string, not {db!r}")
+            if not db:
+                raise ValueError("the database name is empty: give a name, or None for "
+                                 "the client's database")
+            return db
+        if self._settings.db:
+            return self._settings.db
+        if required:
+            raise ValueError("no database: pass db= or set the client's db")
+        return None
+
+    def target(self, db: str | None) -> str:
+        """:meth:`database`, required."""
+        name = self.database(db)
+        assert name is not None
+        return name
+
+    # -- operations ----------------------------------------------------------------------
+
+    async def ping(self) -> dict[str, str]:
+        """The headers of ``/ping``'s answer."""
+        response = await self._transport.request("GET", "ping")
+        response.release()
+        return dict(response.headers)
+
+    async def post_lines(self, body: Block, params: Mapping[str, str]) -> None:
+        """Post one request body of line protocol to ``/write``."""
+        await self._transport.post_lines(body, params)
+
+    async def write(self, data: Any, measurement: str | None = None, db: str | None = None,
+                    precision: str | None = None, rp: str | None = None,
+                    tag_columns: Iterable[str] | None = None, *,
+                    batch_size: int | None = None, concurrency: int = 1,
+                    **extra_tags: Any) -> bool:
+        """Write points (see :meth:`InfluxDBClient.write`)."""
+        settings = self._settings
+        if settings.use_udp and (db is not None or rp is not None):
+            raise ValueError(
+                "a UDP write lands in the database and retention policy of the server's UDP "
+                "listener: db= and rp= cannot apply (use an HTTP client for those)"
+            )
+        database = "" if settings.use_udp else self.target(db)
+        unit = normalize_precision(precision)
+        if batch_size is not None and batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if settings.default_tags:
+            extra_tags = {**settings.default_tags, **extra_tags}
+        # One encoding thread keeps well ahead of any server; more would only take CPU
+        # from a server on the same machine.
+        if settings.use_udp:
+            lines = iter_serialize(data, measurement, tag_columns, unit,
+                                   block_lines=batch_size, threads=1, **extra_tags)
+            await self.send_udp(await asyncio.to_thread(list, lines))
+            return True
+        blocks: Iterable[Block] = iter_blocks(data, measurement, tag_columns, unit,
+                                              block_lines=batch_size,
+                                              block_bytes=settings.max_request_bytes,
+                                              threads=1, **extra_tags)
+        params = write_params(database, rp, unit)
+        if frame_kind(data) is not None:
+            # A DataFrame's blocks are request bodies already (batch_size lines, but
+            # for the last, and max_request_bytes at most). It is checked whole before
+            # its first block.
+            bodies = iter(blocks)
+        else:
+            # Nothing is sent before everything is encoded, and so checked.
+            blocks = await asyncio.to_thread(list, blocks)
+            bodies = request_bodies(blocks, settings.max_request_bytes, batch_size)
+        await self._post_all(bodies, params, concurrency)
+        return True
+
+    async def _post_all(self, bodies: Iterator[Block], params: Mapping[str, str],
+                        concurrency: int) -> None:
+        """Post request bodies, ``concurrency`` at a time, while the next are encoded.
+
+        The bodies are made by an iterator that encodes as it goes: it runs in a worker
+        thread, at most ``concurrency`` bodies ahead of the requests.
+        """
+        queue: asyncio.Queue[Block | None] = asyncio.Queue(maxsize=concurrency)
+        sent = 0
+
+        async def produce() -> None:
+            while (body := await asyncio.to_thread(next, bodies, None)) is not None:
+                await queue.put(body)
+            for _ in range(concurrency):
+                await queue.put(None)
+
+        async def post() -> None:
+            nonlocal sent
+            while (body := await queue.get()) is not None:
+                await self._transport.post_lines(body, params)
+                sent += 1
+
+        tasks = [asyncio.ensure_future(produce())]
+        tasks += [asyncio.ensure_future(post()) for _ in range(concurrency)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if sent:
+                logger.warning("write failed after %d request(s) of it had been stored", sent)
+            raise
+        if not sent:
+            logger.debug("write: no points to send")
+
+    async def send_udp(self, blocks: list[bytes]) -> None:
+        """Send encoded line protocol to the server's UDP listener (see the client's
+        ``use_udp``): lines packed into datagrams, never cut.
+
+        Raises:
+            LineProtocolError: for a line longer than ``max_datagram_bytes``, before
+                anything is sent.
+            InfluxDBConnectionError: when the host cannot be resolved, or the
+                operating system reports a datagram lost (no listener on the port).
+        """
+        settings = self._settings
+        packets = await asyncio.to_thread(datagrams, blocks, settings.max_datagram_bytes)
+        if not packets:
+            logger.debug("write: no points to send")
+            return
+        await self._transport.send_datagrams(settings.host, settings.udp_port, packets,
+                                             burst_bytes=BURST_BYTES, pause=BURST_PAUSE)
+        logger.debug("UDP %s:%d <- %d datagram(s), %d bytes", settings.host,
+                     settings.udp_port, len(packets), sum(map(len, packets)))
+
+    async def query(self, q: str, *, epoch: str | None = "ns", chunked: bool = False,
+                    chunk_size: int | None = None, db: str | None = None,
+                    params: Mapping[str, Any] | None = None,
+                    output: str | None = None) -> Any:
+        """Run an InfluxQL query (see :meth:`InfluxDBClient.query`)."""
+        # The output is checked, its library imported, before anything is sent.
+        output = check_output(self._settings.output if output is None else output)
+        form = {"q": q, "chunked": "true"}
+        database = self.database(db, required=False)
+        if database:
+            form["db"] = database
+        if epoch is not None:
+            epoch = form["epoch"] = normalize_precision(epoch)
+        if chunk_size is not None:
+            form["chunk_size"] = str(int(chunk_size))
+        if params:
+            form["params"] = json.dumps(dict(params))
+        # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
+        # real error of a failed statement (its plain answer says "not executed"), and
+        # it lets large answers be decoded as they arrive.
+        try:
+            response = await self._transport.request("POST", "query", data=form,
+                                                     headers={"Accept": self._accept})
+        except InfluxDBHTTPError as exc:
+            # A server without MessagePack (InfluxDB 3.x) that refuses the format
+            # instead of answering in JSON: use JSON from now on. (One that answers in
+            # JSON anyway needs nothing: answers are read by their Content-Type.)
+            if exc.status not in (406, 415) or self._accept == JSON:
+                raise
+            logger.debug("the server refuses MessagePack answers (%d): using JSON", exc.status)
+            self._accept = JSON
+            response = await self._transport.request("POST", "query", data=form,
+                                                     headers={"Accept": JSON})
+        stream = ChunkedResponse(self._transport, response, q, output, epoch)
+        if chunked:
+            return stream
+        # Outputs are built piece by piece as the chunks arrive, while the server is
+        # busy with the next ones.
+        result = collector(output, epoch)
+        try:
+            async for document in stream.documents():
+                check_results(document, q)
+                result.add(document)
+        finally:
+            stream.release()
+        return result.result()
+
+    async def run_statement(self, template: str, values: Mapping[str, Any], *,
+                            db: str | None = None, hide: str | None = None,
+                            output: str | None = None) -> Any:
+        """Run one statement built by :func:`~influxkit._core.influxql.build_statement`
+        from ``template`` and ``values``, on database ``db`` (none by default); return
+        what :meth:`query` returns in ``output`` (the client's by default).
+
+        ``hide`` is a secret (a password): it is taken out of any error raised.
+        """
+        statement, params = build_statement(template, **values)
+        try:
+            return await self.query(statement, db=db, params=params or None, output=output)
+        except InfluxDBError as exc:
+            if hide:
+                redact(exc, hide)
+            raise
+
+
+class ChunkedResponse:
+    """The results of a chunked query, one per chunk, as an async iterator.
+
+    Leave early with ``break`` and the connection is released as soon as the iterator
+    is garbage collected; ``await chunks.aclose()`` (or ``async with``) releases it at
+    once.
+    """
+
+    def __init__(self, transport: Transport, response: ClientResponse, query: str,
+                 output: str, epoch: str | None) -> None:
+        self._transport = transport
+        self._response = response
+        self._query = query
+        self._output = output
+        self._epoch = epoch
+        self._documents: AsyncIterator[dict[str, Any]] | None = None
+        self._loop = asyncio.get_running_loop()
+
+    async def documents(self) -> AsyncIterator[dict[str, Any]]:
+        """The decoded result documents, normalised, as they arrive."""
+        response = self._response
+        decoder = ChunkDecoder(response.headers.get("Content-Type", JSON))
+        count = 0
+        async for piece in self._transport.pieces(response, "POST query"):
+            for document in decoder.feed(piece):
+                count += 1
+                logger.debug("query chunk %d: %d bytes so far", count,
+                             response.content.total_bytes)
+                yield document
+        for document in decoder.close():
+            yield document
+
+    def __aiter__(self) -> ChunkedResponse:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._documents is None:
+            self._documents = self.documents()
+        try:
+            document = await self._documents.__anext__()
+            check_results(document, self._query)
+        except BaseException:
+            self.release()
+            raise
+        return convert(document, self._output, self._epoch)
+
+    def release(self) -> None:
+        """Release the connection (idempotent)."""
+        if not self._response.closed:
+            self._response.close()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection."""
+        if self._documents is not None:
+            await self._documents.aclose()  # type: ignore[attr-defined]
+        self.release()
+
+    async def __aenter__(self) -> ChunkedResponse:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # Frees the connection of an iteration abandoned half-way. Closing a transport is
+        # not I/O we wait for, but it must happen on the loop's own thread (in blocking
+        # mode the iterator is dropped on the caller's thread).
+        response = getattr(self, "_response", None)
+        if response is None or response.closed or self._loop.is_closed():
+            return
+        if asyncio._get_running_loop() is self._loop:
+            response.close()
+        else:
+            self._loop.call_soon_threadsafe(response.close)
+
+
+def write_params(db: str, rp: str | None, precision: str) -> dict[str, str]:
+    """The query parameters of a ``/write`` request."""
+    params = {"db": db, "precision": precision}
+    if rp:
+        params["rp"] = rp
+    return params
+
+
+def request_bodies(blocks: Iterable[Block], limit: int,
+                   lines: int | None = None) -> Iterator[bytes]:
+    """Join encoded blocks into request bodies of at most ``limit`` bytes and ``lines``
+    lines; a block larger than that (line protocol given as text) is cut between its
+    lines first, and a single line larger than ``limit`` is sent alone."""
+    batch: list[Block] = []
+    size = count = 0
+    for block in blocks:
+        raw = block if isinstance(block, bytes) else bytes(block)
+        # No fewer than the block's lines (a newline in a string field counts one more):
+        # the lines are found only when the block is to be cut.
+        most = raw.count(b"\n") + 1
+        if len(raw) > limit or (lines and most > lines):
+            pieces = cut_block(raw, lines, limit)
+        else:
+            pieces = [(raw, most)]
+        for piece, piece_lines in pieces:
+            if batch and (size + len(piece) > limit or (lines and count + piece_lines > lines)):
+                yield b"\n".join(batch)
+                batch, size, count = [], 0, 0
+            batch.append(piece)
+            size += len(piece) + 1
+            count += piece_lines
+    if batch:
+        yield b"\n".join(batch)
