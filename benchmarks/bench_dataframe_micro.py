@@ -17,8 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from influxkit import _dataframe
-from influxkit._dataframe import frames_from_results, iter_pandas_lines
+from influxkit._decode.outputs import collector
+from influxkit._encode.lines import THREADS
+from influxkit._encode.pandas import iter_pandas_lines
+
+
+def frames_from_results(results: list[dict[str, Any]], epoch: str) -> Any:
+    """The DataFrames of a whole answer's ``results``, as ``query()`` builds them."""
+    frames = collector("dataframe", epoch)
+    frames.add({"results": results})
+    return frames.result()
 
 
 def make_frame(rows: int) -> pd.DataFrame:
@@ -64,18 +72,15 @@ def main(sizes: list[int]) -> None:
     for rows in sizes:
         frame = make_frame(rows)
 
-        def encode(frame: pd.DataFrame = frame) -> int:
+        def encode(threads: int, frame: pd.DataFrame = frame) -> int:
             return sum(len(b) for b in iter_pandas_lines(frame, "cpu", ["host", "region"],
-                                                         "ns", {}))
+                                                         "ns", {}, threads=threads))
 
-        threads = _dataframe._THREADS
-        for label, count in (("1 thread", 1), (f"{threads} threads", threads)):
-            setattr(_dataframe, "_THREADS", count)  # noqa: B010 - a Final, changed on purpose
-            seconds = best_of(3, encode)
+        for label, count in (("1 thread", 1), (f"{THREADS} threads", THREADS)):
+            seconds = best_of(3, lambda count=count: encode(count))
             print(f"encode {rows:>9,} rows, {label:>9}: {seconds * 1000:8.1f} ms "
                   f"{rows / seconds:12,.0f} rows/s  "
                   f"({rows / seconds / 192_000:.1f}x aioinflux's 192k rows/s)")
-        setattr(_dataframe, "_THREADS", threads)  # noqa: B010
         results = make_results(rows)
         seconds = best_of(3, lambda results=results: frames_from_results(results, "ns"))
         print(f"decode {rows:>9,} rows, 6 columns:  {seconds * 1000:8.1f} ms "

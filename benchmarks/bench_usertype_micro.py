@@ -15,8 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import NamedTuple
 
-from influxkit._lineprotocol import serialize
-from influxkit._usertype import FLOAT, INT, STR, TAG, TAGENUM, TIMEINT, lineprotocol
+from influxkit import FLOAT, INT, STR, TAG, TAGENUM, TIMEINT, lineprotocol, serialize
 
 N = 100_000
 ROUNDS = 7

@@ -18,8 +18,7 @@ import sys
 import threading
 import time
 
-from influxkit import InfluxDBClient
-from influxkit._backoff import RetryPolicy
+from influxkit import InfluxDBClient, RetryPolicy
 from influxkit.testing import InfluxDBServer
 
 CHUNK = 10_000

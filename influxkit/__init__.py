@@ -9,7 +9,26 @@ from __future__ import annotations
 
 from ._client import InfluxDBClient
 from ._core.backoff import RetryPolicy
-from ._core.errors import (
+from ._decode.points import iterpoints
+from ._decode.resultset import ResultSet
+from ._encode.point import Measurement, Point
+from ._encode.serialize import serialize
+from ._encode.usertype import (
+    BOOL,
+    DECIMAL,
+    ENUM,
+    FLOAT,
+    INT,
+    MEASUREMENT,
+    STR,
+    TAG,
+    TAGENUM,
+    TIMEDT,
+    TIMEINT,
+    TIMESTR,
+    lineprotocol,
+)
+from ._errors import (
     AuthenticationError,
     AuthorizationError,
     DatabaseNotFoundError,
@@ -32,25 +51,6 @@ from ._core.errors import (
     ServerUnavailableError,
     UnauthorizedException,
     WriteFailedException,
-)
-from ._decode.points import iterpoints
-from ._decode.resultset import ResultSet
-from ._encode.point import Measurement, Point
-from ._encode.serialize import serialize
-from ._encode.usertype import (
-    BOOL,
-    DECIMAL,
-    ENUM,
-    FLOAT,
-    INT,
-    MEASUREMENT,
-    STR,
-    TAG,
-    TAGENUM,
-    TIMEDT,
-    TIMEINT,
-    TIMESTR,
-    lineprotocol,
 )
 from ._serieshelper import SeriesHelper
 from ._session import Session

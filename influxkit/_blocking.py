@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Final, Generic, Protocol, TypeVar
 
-from ._core.errors import InfluxDBConnectionError
+from ._errors import InfluxDBConnectionError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

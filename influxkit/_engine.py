@@ -19,7 +19,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from ._core.errors import InfluxDBError, InfluxDBHTTPError, redact
 from ._core.influxql import build_statement
 from ._core.time import normalize_precision
 from ._decode.documents import JSON, MSGPACK, ChunkDecoder, check_results, msgpack_available
@@ -27,6 +26,7 @@ from ._decode.outputs import check_output, collector, convert
 from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
 from ._encode.lines import Block, cut_block
 from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
+from ._errors import InfluxDBError, InfluxDBHTTPError, redact
 from ._transport import ClientResponse, Transport
 
 __all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]

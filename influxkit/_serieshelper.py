@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ._core.errors import LineProtocolError, PartialWriteError
 from ._core.time import NS_PER_UNIT, normalize_precision
 from ._encode.serialize import serialize
+from ._errors import LineProtocolError, PartialWriteError
 from ._session import LoopLock, Session
 
 if TYPE_CHECKING:

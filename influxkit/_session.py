@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ._blocking import ModeSwitch, dual
 from ._core.backoff import RetryPolicy
-from ._core.errors import PartialWriteError
 from ._core.time import normalize_precision
 from ._encode.lines import count_lines
 from ._encode.point import measurement_point
 from ._encode.serialize import EncodedLines, encodes_quickly, iter_serialize
+from ._errors import PartialWriteError
 from ._writer import Batch, WriteEngine, deliver
 
 if TYPE_CHECKING:

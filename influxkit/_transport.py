@@ -24,9 +24,9 @@ from typing import Any, Final, Protocol
 
 import aiohttp
 
-from ._core.errors import InfluxDBConnectionError, InfluxDBTimeoutError, http_error
 from ._core.urls import safe_url, without_userinfo
 from ._decode.documents import MSGPACK
+from ._errors import InfluxDBConnectionError, InfluxDBTimeoutError, http_error
 from ._version import __version__
 
 __all__ = [

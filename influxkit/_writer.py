@@ -48,15 +48,15 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from ._core.backoff import RetryPolicy
-from ._core.errors import (
-    InfluxDBError,
-    PartialWriteError,
-    RequestTooLargeError,
-)
 from ._core.time import normalize_precision
 from ._encode.lines import count_lines, cut_block, split_lines
 from ._encode.serialize import encodes_quickly, frame_kind, iter_serialize
 from ._engine import write_params
+from ._errors import (
+    InfluxDBError,
+    PartialWriteError,
+    RequestTooLargeError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

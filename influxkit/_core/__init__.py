@@ -1,5 +1,7 @@
-"""The pure core: errors, time, InfluxQL, URLs, backoff arithmetic and InfluxDB's limits.
+"""The pure core: time, InfluxQL, URLs, backoff arithmetic, InfluxDB's limits and the
+optional libraries.
 
-Nothing here does I/O or imports anything else of influxkit: every other layer may
-import it.
+Nothing here does I/O or imports anything of influxkit but its errors
+(:mod:`influxkit._errors`, pure too, which keeps its own path for pickled errors):
+every other layer may import it.
 """

@@ -9,12 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import Final
 
-from .errors import (
-    InfluxDBConnectionError,
-    InfluxDBHTTPError,
-    PartialWriteError,
-    RequestTooLargeError,
-)
+from influxkit._errors import InfluxDBError, InfluxDBHTTPError
 
 __all__ = ["RetryPolicy"]
 
@@ -33,10 +28,11 @@ class RetryPolicy:
     that is longer. A batch is given up after ``max_retries`` retries, or when the next
     wait would end more than ``max_retry_time`` seconds after its first attempt.
 
-    Retried: connection errors and timeouts, 429 and 503, and with
-    ``retry_server_errors`` the other 5xx answers. Never retried: anything the server
-    refused (400, 401, 403, 404, a missing database or retention policy), partial
-    writes (the stored points must not be sent twice for nothing), and input errors.
+    Retried: what the error itself says is worth retrying (its ``retryable``):
+    connection errors and timeouts, 429 and 5xx; with ``retry_server_errors=False``
+    only 429 and 503 of the answers. Never retried: anything the server refused (400,
+    401, 403, 404, a missing database or retention policy), partial writes (the stored
+    points must not be sent twice for nothing), and input errors.
     """
 
     retry_interval: float = 5.0
@@ -57,16 +53,17 @@ class RetryPolicy:
                 f"exponential_base must be at least 1, not {self.exponential_base!r}")
 
     def retryable(self, error: BaseException) -> bool:
-        """Whether sending the same batch again may succeed."""
-        if isinstance(error, (PartialWriteError, RequestTooLargeError)):
+        """Whether to send the same batch again after ``error``.
+
+        The error decides whether retrying may succeed (its ``retryable``); the policy
+        only narrows that: with ``retry_server_errors=False``, a 5xx other than 503 is
+        not retried. So the two never disagree the other way round.
+        """
+        if not isinstance(error, InfluxDBError) or not error.retryable:
             return False
-        if isinstance(error, InfluxDBConnectionError):
-            return True
-        if isinstance(error, InfluxDBHTTPError):
-            if error.status in _ALWAYS_RETRIED:
-                return True
-            return self.retry_server_errors and error.status >= 500
-        return False
+        if isinstance(error, InfluxDBHTTPError) and error.status not in _ALWAYS_RETRIED:
+            return self.retry_server_errors or error.status < 500
+        return True
 
     def ceiling(self, retry: int) -> float:
         """The longest wait before retry number ``retry`` (1 for the first)."""

@@ -13,6 +13,7 @@ EXTRAS: Final = {
     "pandas": "pandas",
     "numpy": "pandas",
     "pyarrow": "pandas",
+    "pyarrow.compute": "pandas",
     "polars": "polars",
     "msgpack": "msgpack",
     "orjson": "fast",

@@ -22,8 +22,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from influxkit._core.errors import query_error
+from influxkit._core.extras import require
 from influxkit._core.influxql import split_statements
+from influxkit._errors import query_error
 
 __all__ = [
     "JSON",
@@ -88,8 +89,7 @@ class ChunkDecoder:
     def __init__(self, content_type: str) -> None:
         self.msgpack = content_type.split(";")[0].strip().lower() == MSGPACK
         if self.msgpack:
-            import msgpack
-
+            msgpack = require("msgpack", "reading a MessagePack answer")
             self._unpacker = msgpack.Unpacker(raw=False, ext_hook=_msgpack_ext,
                                               max_buffer_size=0, strict_map_key=False)
         self._pending = b""

@@ -110,10 +110,13 @@ def collector(output: str, epoch: str | None) -> Collector:
 
 
 def convert(document: dict[str, Any], output: str, epoch: str | None) -> Any:
-    """The output of one result document on its own (a chunk of a chunked query); in
-    JSON, the document itself."""
+    """The output of one result document on its own (a chunk of a chunked query): in
+    JSON the document itself, in result sets those of the document as the server sent
+    it (its ``partial`` marks kept)."""
     if output == "json":
         return document
+    if output == "resultset":
+        return result_sets(document)
     chunk = collector(output, epoch)
     chunk.add(document)
     return chunk.result()

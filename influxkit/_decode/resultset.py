@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from influxkit._core.errors import query_error
+from influxkit._errors import query_error
 
 __all__ = ["ResultSet"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from influxkit._core.errors import LineProtocolError
+from influxkit._errors import LineProtocolError
 
 from .lines import split_lines
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.limits import INT64_MAX, INT64_MIN
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+from influxkit._errors import LineProtocolError
 
 from .rules import (
     escape_key,

@@ -53,9 +53,10 @@ from pandas.api.types import (
     is_unsigned_integer_dtype,
 )
 
-from influxkit._core.errors import LineProtocolError
+from influxkit._core.extras import require
 from influxkit._core.limits import INT64_MAX
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
+from influxkit._errors import LineProtocolError
 
 from .lines import THREADS, Block, cut_lines, in_order
 from .rules import (
@@ -66,12 +67,9 @@ from .rules import (
     extra_tag_pieces,
 )
 
-try:
-    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
-    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
-except ImportError:  # pragma: no cover - pyarrow ships with the pandas extra
-    pa = None
-    pc = None
+# pyarrow checks and prepares the columns (and joins their text when polars is missing).
+pa = require("pyarrow", "writing a pandas DataFrame")
+pc = require("pyarrow.compute", "writing a pandas DataFrame")
 
 __all__ = ["iter_pandas_lines"]
 

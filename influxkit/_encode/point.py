@@ -18,8 +18,8 @@ import time as time_module
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.time import _UNIT_NAMES, NS_PER_UNIT, normalize_precision, time_to_int
+from influxkit._errors import LineProtocolError
 
 from .rules import (
     escape_key,

@@ -18,9 +18,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.limits import INT64_MAX
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._errors import LineProtocolError
 
 from .lines import THREADS, Block, cut_lines, cut_points, in_order
 from .rules import (

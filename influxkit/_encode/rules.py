@@ -32,8 +32,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.limits import INT64_MAX, INT64_MIN
+from influxkit._errors import LineProtocolError
 
 __all__ = [
     "KEY_ESCAPES",

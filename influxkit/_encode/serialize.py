@@ -15,8 +15,8 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.time import normalize_precision
+from influxkit._errors import LineProtocolError
 
 from .lines import Block
 from .mapping import encode_dict, encode_mapping

@@ -55,9 +55,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar, Union, overload
 
-from influxkit._core.errors import LineProtocolError, SchemaError
 from influxkit._core.limits import INT64_MAX, INT64_MIN
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+from influxkit._errors import LineProtocolError, SchemaError
 
 from .rules import (
     escape_key,

@@ -36,7 +36,7 @@ from influxkit import (
     UnauthorizedException,
     WriteFailedException,
 )
-from influxkit._core.errors import REDACTED
+from influxkit._errors import REDACTED
 from influxkit.testing import InfluxDBServer
 
 MODES = ["async", "blocking"]
@@ -657,7 +657,7 @@ async def test_switch_user_from_a_token(influxdb_auth_server: InfluxDBServer) ->
             await client.get_list_database()
         client.switch_user(server.admin_username or "", server.admin_password or "")
         assert await client.get_list_database() is not None
-        session = await client._session()
+        session = await client._transport.session()
         assert session.headers["Authorization"].startswith("Basic ")
 
 
@@ -920,3 +920,28 @@ async def test_influxdb_python_and_inflow_names_catch_real_refusals(
             await stranger.get_list_database()
     assert isinstance(refused.value, (InfluxDBClientError, QueryFailedException))
     assert refused.value.code == 401
+
+
+# -- an empty name is never the default ------------------------------------------------
+
+
+@pytest.mark.parametrize("call", [
+    lambda client: client.drop_database(""),
+    lambda client: client.create_database(""),
+    lambda client: client.drop_retention_policy("autogen", database=""),
+    lambda client: client.delete_series(database="", measurement="m"),
+    lambda client: client.write({"measurement": "m", "fields": {"v": 1}}, db=""),
+    lambda client: client.query("DROP MEASUREMENT m", db=""),
+    lambda client: client.session(db=""),
+])
+async def test_an_empty_database_name_is_refused_never_the_default(
+        call: Any, any_client: InfluxDBClient, influxdb_server: InfluxDBServer,
+        database: str) -> None:
+    influxdb_server.write("m v=1 1", db=database)
+    with pytest.raises(ValueError, match="database name is empty"):
+        await run(call(any_client))
+    # The client's database, its measurement and its policy are all still there.
+    assert [database] in rows(influxdb_server, "SHOW DATABASES")
+    assert [row[1:] for row in rows(influxdb_server, "SELECT v FROM m", db=database)] == [[1]]
+    assert ["autogen"] in [row[:1] for row in rows(
+        influxdb_server, f'SHOW RETENTION POLICIES ON "{database}"')]

@@ -294,7 +294,7 @@ async def test_chunked_query_yields_chunks(client: InfluxDBClient) -> None:
 async def test_leaving_a_chunked_query_early_releases_the_connection(
         client: InfluxDBClient) -> None:
     await client.write([f"m v={i}i {i}" for i in range(100)])
-    session = await client._session()
+    session = await client._transport.session()
     chunks = await client.query("SELECT v FROM m", chunked=True, chunk_size=5)
     async for _ in chunks:
         break
@@ -592,7 +592,7 @@ async def test_token_is_sent_as_authorization_token(influxdb_auth_server: Influx
     server = influxdb_auth_server
     async with InfluxDBClient(host=server.host, port=server.port,
                               token=f"{server.admin_username}:{server.admin_password}") as client:
-        session = await client._session()
+        session = await client._transport.session()
         assert session.headers["Authorization"].startswith("Token ")
         with pytest.raises(AuthenticationError):
             await client.show_databases()

@@ -267,9 +267,13 @@ class _StalledResponse:
 
 async def test_failed_statement_while_iterating_releases_the_connection() -> None:
     from influxkit._engine import ChunkedResponse
+    from influxkit._transport import Transport
 
     response = _StalledResponse(b'{"results":[{"statement_id":0,"error":"boom"}]}\n')
-    chunks = ChunkedResponse(response, "SELECT 1", "json", "ns")  # type: ignore[arg-type]
+    transport = Transport(None, ssl=False, authorization=None,  # type: ignore[arg-type]
+                          session_options={})
+    chunks = ChunkedResponse(transport, response, "SELECT 1", "json",  # type: ignore[arg-type]
+                             "ns")
 
     async def consume() -> None:
         async for _ in chunks:

@@ -9,17 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit._core.backoff import RetryPolicy
-from influxkit._core.errors import (
+from influxkit._errors import (
     InfluxDBConnectionError,
+    InfluxDBError,
     InfluxDBTimeoutError,
     LineProtocolError,
     http_error,
 )
 
 
-def error(status: int, message: str = "", retry_after: str | None = None) -> Exception:
+def error(status: int, message: str = "", retry_after: str | None = None, *,
+          write: bool = True) -> InfluxDBError:
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return http_error(status, message or f"status {status}", write=True, headers=headers)
+    return http_error(status, message or f"status {status}", write=write, headers=headers)
 
 
 @pytest.mark.parametrize(("failure", "retried"), [
@@ -49,6 +51,23 @@ def test_other_server_errors_can_be_left_alone() -> None:
     assert not policy.retryable(error(502))
     assert policy.retryable(error(503))  # unavailable: always worth waiting for
     assert policy.retryable(error(429))
+
+
+ANSWERS = [error(status, message, write=write)
+           for status in (400, 401, 403, 404, 408, 413, 422, 429, 500, 501, 502, 503, 504)
+           for message in ("x", "database not found: \"db\"", "partial write: dropped=1")
+           for write in (False, True)]
+
+
+@pytest.mark.parametrize("failure", [*ANSWERS, InfluxDBConnectionError("down"),
+                                     InfluxDBTimeoutError("slow"), LineProtocolError("bad")],
+                         ids=repr)
+def test_the_policy_reads_the_error_and_only_narrows_it(failure: InfluxDBError) -> None:
+    # One decision: by default the policy retries exactly what the error says is worth
+    # retrying; leaving server errors alone never retries what the error says is not.
+    assert RetryPolicy().retryable(failure) is failure.retryable
+    if RetryPolicy(retry_server_errors=False).retryable(failure):
+        assert failure.retryable
 
 
 def test_the_ceiling_grows_exponentially_up_to_the_cap() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import pickle
 import time
+from typing import Final
 
 import pytest
 
@@ -34,7 +35,7 @@ from influxkit import (
     UnauthorizedException,
     WriteFailedException,
 )
-from influxkit._core.errors import REDACTED, http_error, query_error, redact
+from influxkit._errors import REDACTED, http_error, query_error, redact
 
 PARTIAL = ('partial write: field type conflict: input field "f" on measurement "m" is type '
            "integer, already exists as type float dropped=2")
@@ -106,7 +107,7 @@ def test_names_of_other_clients_are_the_same_classes(alias: type[Exception],
 
 
 def test_error_tree_docstring_draws_every_public_error() -> None:
-    from influxkit._core import errors as _errors
+    from influxkit import _errors
 
     doc = _errors.__doc__ or ""
     for name in influxkit.__all__:
@@ -466,3 +467,39 @@ def test_a_partial_write_names_the_lines_the_server_could_not_parse() -> None:
     assert isinstance(beyond, PartialWriteError)
     assert (beyond.unparsed, beyond.dropped) == ([], 3)
     assert pickle.loads(pickle.dumps(error)).unparsed == error.unparsed
+
+
+# Pickles of these errors as influxkit 0.1.0 made them (protocol 4): the form stays, so
+# that processes running different versions exchange errors (multiprocessing, Celery).
+_PICKLED: Final = [
+    b'\x80\x04\x95\xa3\x00\x00\x00\x00\x00\x00\x00\x8c\x11influxkit._errors\x94\x8c\x13_restore'
+    b'_http_error\x94\x93\x94(h\x00\x8c\x13InfluxDBServerError\x94\x93\x94h\x00\x8c\x12InfluxDB'
+    b'WriteError\x94\x93\x94\x86\x94M\xf7\x01\x8c\x04busy\x94\x8c\x04POST\x94\x8c\x13http://h/w'
+    b'rite?db=d\x94}\x94\x8c\x0bRetry-After\x94\x8c\x012\x94st\x94R\x94.',
+    b'\x80\x04\x95\x91\x00\x00\x00\x00\x00\x00\x00\x8c\x11influxkit._errors\x94\x8c\x14_restore'
+    b'_query_error\x94\x93\x94(h\x00\x8c\x15DatabaseNotFoundError\x94\x93\x94h\x00\x8c\x12Influx'
+    b'DBQueryError\x94\x93\x94\x86\x94\x8c\x15database not found: d\x94K\x00\x8c\x08SELECT 1\x94'
+    b'h\tt\x94R\x94.',
+    b'\x80\x04\x95<\x00\x00\x00\x00\x00\x00\x00\x8c\x11influxkit._errors\x94\x8c\x17InfluxDBConn'
+    b'ectionError\x94\x93\x94\x8c\x04down\x94\x85\x94R\x94.',
+    b'\x80\x04\x95\x82\x00\x00\x00\x00\x00\x00\x00\x8c\x11influxkit._errors\x94\x8c\x11LineProto'
+    b'colError\x94\x93\x94\x8c\x0cpoint 3: bad\x94\x85\x94R\x94}\x94(\x8c\x06reason\x94\x8c\x03b'
+    b'ad\x94\x8c\x05point\x94N\x8c\x05index\x94K\x03\x8c\x05field\x94\x8c\x01f\x94\x8c\x05value'
+    b'\x94G?\xf8\x00\x00\x00\x00\x00\x00ub.',
+]
+
+
+def test_the_pickled_form_of_errors_stays() -> None:
+    made = [
+        http_error(503, "busy", write=True, method="POST", url="http://h/write?db=d",
+                   headers={"Retry-After": "2"}),
+        query_error("database not found: d", statement_id=0, statement="SELECT 1",
+                    query="SELECT 1"),
+        InfluxDBConnectionError("down"),
+        LineProtocolError("bad", index=3, field="f", value=1.5),
+    ]
+    for error, old in zip(made, _PICKLED, strict=True):
+        assert pickle.dumps(error, protocol=4) == old
+        loaded = pickle.loads(old)
+        assert type(loaded) is type(error)
+        assert str(loaded) == str(error)

@@ -45,3 +45,29 @@ def test_missing_extra_names_the_pip_command(monkeypatch: object) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert "pip install 'influxkit[pandas]'" in done.stdout
+
+
+def test_a_missing_extra_is_named_before_any_request() -> None:
+    # The query's output needs polars: the hint comes before the query is sent (port 9
+    # has no server: a request would raise a connection error instead).
+    code = (
+        "import sys\n"
+        "sys.modules['polars'] = None\n"
+        "from influxkit import InfluxDBClient\n"
+        "with InfluxDBClient(port=9, mode='blocking') as client:\n"
+        "    for output in ('polars', 'dataframe'):\n"
+        "        try:\n"
+        "            client.query('SELECT 1', output=output)\n"
+        "        except ImportError as exc:\n"
+        "            print(type(exc).__name__, exc)\n"
+        "        except Exception as exc:\n"
+        "            print(type(exc).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    first, second = done.stdout.splitlines()
+    assert first.startswith("ImportError")
+    assert "pip install 'influxkit[polars]'" in first
+    assert "output='polars'" in first
+    # pandas is there: that query is sent, and meets no server.
+    assert second == "InfluxDBConnectionError"
