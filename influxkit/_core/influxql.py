@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
+from influxkit._core.limits import INT64_MAX
+
 __all__ = [
     "PRIVILEGES",
     "build_statement",
@@ -114,7 +116,6 @@ def _starts_regex(before: str) -> bool:
 
 # -- values checked before they are put into a statement -------------------------------------
 
-_INT64_MAX: Final = 2**63 - 1
 _REPLICATION_MAX: Final = 2**31 - 1
 
 # InfluxQL's duration units, in nanoseconds; "ms" and "ns" are tried before "m".
@@ -168,7 +169,7 @@ def check_duration(value: str, what: str = "duration", *, infinite: bool = False
     total = 0
     for number, unit in _DURATION_PART.findall(value):
         total += int(number) * _DURATION_UNITS[unit]
-        if total > _INT64_MAX:
+        if total > INT64_MAX:
             forever = "; use INF for ever" if infinite else ""
             raise ValueError(f"{what} {value!r} is longer than InfluxDB can hold "
                              f"(about 292 years){forever}")
