@@ -800,6 +800,7 @@ def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> No
             # The only rule these frames can break: a row left without fields.
             assert empty.any(), f"refused without reason: {refused}"
             assert refused.index == int(np.argmax(empty)), refused
+            assert refused.field == "fields", f"refused for another reason: {refused}"
             with pytest.raises(LineProtocolError):
                 blocking.write(df, measurement=measurement, tag_columns=tags)
             answer = blocking.query("SELECT * FROM $m", params={

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from influxkit import InfluxDBClient, InfluxDBWriteError, LineProtocolError, serialize
+from influxkit import InfluxDBClient, LineProtocolError, serialize
 from influxkit.testing import InfluxDBServer
 
 INT64_MIN = -(2**63)
@@ -399,11 +399,9 @@ async def test_row_without_fields_in_a_large_frame_sends_nothing(
 async def test_128_bit_integers_beyond_int64_send_nothing(client: InfluxDBClient) -> None:
     df = pl.DataFrame({"time": times(T0, T0 + 1),
                        "v": pl.Series([1, 2**70], dtype=pl.Int128)})
-    try:
-        with pytest.raises(LineProtocolError, match="outside the 64-bit"):
-            await client.write(df, measurement="m")
-    except InfluxDBWriteError:
-        pass
+    with pytest.raises(LineProtocolError, match="outside the 64-bit") as info:
+        await client.write(df, measurement="m")
+    assert (info.value.index, info.value.field, info.value.value) == (1, "v", 2**70)
     await assert_nothing_stored(client)
 
 
@@ -681,6 +679,7 @@ def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> No
             # The only rule these frames can break: a row left without fields.
             assert empty.any(), f"refused without reason: {refused}"
             assert refused.index == (empty.arg_true()[0] if fields else None), refused
+            assert refused.field == "fields", f"refused for another reason: {refused}"
             with pytest.raises(LineProtocolError):
                 blocking.write(df, measurement=measurement, tag_columns=tags)
             blocking.output = "json"

@@ -1,9 +1,11 @@
-"""DataFrames to line protocol and query results to DataFrames (influxkit._encode.pandas, influxkit._decode.pandas).
+"""DataFrames to line protocol and query results to DataFrames (influxkit._encode.pandas,
+influxkit._decode.pandas).
 
 The mapping encoder, :func:`influxkit.serialize` on dicts, is the oracle
 of the DataFrame encoder: the same rows written as mappings must give lines of the
 same meaning (the same text, except that floats may be spelt differently for the
-same float64, e.g. ``1`` for ``1.0``).
+same float64, e.g. ``1`` for ``1.0``). Where they refuse, the documented rules
+(``_refusals``) judge both: the refusal must be due and name its row, column and value.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import pandas as pd
 import pytest
 from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_line
-from hypothesis import HealthCheck, assume, given, settings
+from _refusals import Problem, assert_due, name_problems, point_problems, tag_problems
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.time import MAX_NS, NS_PER_UNIT
 from influxkit._decode.outputs import collector
 from influxkit._decode.pandas import frame_from_series
@@ -37,6 +39,7 @@ from influxkit._encode import pandas as _dataframe
 from influxkit._encode.pandas import iter_pandas_lines
 from influxkit._encode.rules import escape_key, tag_fragment
 from influxkit._encode.serialize import iter_blocks, iter_serialize, serialize
+from influxkit._errors import LineProtocolError
 
 # Helpers --------------------------------------------------------------------------------
 
@@ -85,6 +88,12 @@ def oracle_points(df: pd.DataFrame, measurement: str, tag_columns: list[str],
     for name in df.columns:
         escape_key(name, "tag key" if name in tag_columns else "field key")
     tag_fragment(extra_tags)
+    return rows_as_points(df, measurement, tag_columns, extra_tags)
+
+
+def rows_as_points(df: pd.DataFrame, measurement: str, tag_columns: list[str],
+                   extra_tags: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frame's rows as mappings, unchecked."""
     points = []
     keys = sorted({*tag_columns, *extra_tags})
     for position in range(len(df)):
@@ -118,15 +127,34 @@ def _arrow_lines() -> Any:
         yield
 
 
+def frame_problems(df: pd.DataFrame, tag_columns: list[str], extra_tags: dict[str, Any],
+                   precision: str) -> list[Problem]:
+    """Every reason the documented rules give to refuse the frame (see ``_refusals``),
+    found without the encoders: its column names and extra tags (index None), and each
+    row as a point."""
+    found = [problem for name in df.columns for problem in
+             name_problems(name, "tag key" if name in tag_columns else "field key")]
+    found += tag_problems(extra_tags)
+    for index, row in enumerate(rows_as_points(df, "m", tag_columns, extra_tags)):
+        found += point_problems(row, precision, index)
+    return found
+
+
 def check_against_oracle(df: pd.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str) -> None:
+    """The DataFrame encoder writes what the mapping encoder writes, or both refuse, for
+    a reason the documented rules give, naming its row, column and value."""
+    problems = frame_problems(df, tag_columns, extra_tags, precision)
     try:
         expected = serialize(oracle_points(df, "m", tag_columns, extra_tags),
                              precision=precision).decode()
-    except LineProtocolError:
-        with pytest.raises(LineProtocolError):
+    except LineProtocolError as refusal:
+        assert_due(refusal, problems)
+        with pytest.raises(LineProtocolError) as info:
             encode(df, "m", tag_columns, precision, **extra_tags)
+        assert_due(info.value, problems)
         return
+    assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     assert_same_lines("\n".join(encode(df, "m", tag_columns, precision, **extra_tags)), expected)
 
 
@@ -730,7 +758,6 @@ def test_frames_encode_like_the_mapping_encoder(
 @given(st.lists(st.tuples(st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
                           st.one_of(st.none(), HOSTILE)), min_size=1, max_size=30))
 def test_sparse_fields_match_the_oracle(cells: list[tuple[float | None, str | None]]) -> None:
-    assume(any(a is not None or b is not None for a, b in cells))
     df = pd.DataFrame({"a": [a for a, _ in cells], "b": pd.Series([b for _, b in cells],
                                                                    dtype=object)},
                       index=pd.date_range("2020", periods=len(cells), freq="s", tz="UTC"))

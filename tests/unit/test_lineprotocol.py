@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _refusals import assert_due, point_problems
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -642,10 +643,15 @@ def _points_of_few_shapes(draw: st.DrawFn) -> list[dict[str, Any]]:
 def _one_by_one(points: list[dict[str, Any]], precision: str) -> bytes | tuple[int, str]:
     lines = []
     for index, each in enumerate(points):
+        # The general encoder is the oracle of the generated ones; the documented rules
+        # are its own, so that both cannot agree on a refusal that was not due.
+        problems = point_problems(each, precision, measurement="default")
         try:
             lines.append(serialize(each, measurement="default", precision=precision))
         except LineProtocolError as exc:
+            assert_due(exc, problems)
             return index, str(exc).replace("point 0", f"point {index}", 1)
+        assert not problems, f"point {index} accepted, though the rules refuse {problems}"
     return b"\n".join(lines)
 
 

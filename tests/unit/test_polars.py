@@ -1,10 +1,13 @@
-"""polars DataFrames to line protocol and query results to polars (influxkit._encode.polars, influxkit._decode.polars).
+"""polars DataFrames to line protocol and query results to polars (influxkit._encode.polars,
+influxkit._decode.polars).
 
 Two oracles judge the polars encoder. The mapping encoder, :func:`serialize` on dicts,
 given each row as a mapping (missing cells left out, tags sorted, extra tags filling
 missing tags); and the pandas encoder given the same data as a pandas frame. Lines are
 compared by meaning: the same text, except that a float may be spelt differently for
 the same float64 (polars writes ``1.0`` and ``0.00001``, the mapping encoder ``repr``).
+Where they refuse, the documented rules (``_refusals``) judge all three: the refusal
+must be due and name its row, column and value.
 
 Some tests pin what these oracles found: float and boolean tag columns spelt as
 ``str()`` spells them, all-null (``Null`` dtype) columns left out, 128-bit integers
@@ -27,11 +30,11 @@ import polars as pl
 import pytest
 from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_lines
+from _refusals import ANY, Problem, assert_due, name_problems, point_problems, tag_problems
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from influxkit import serialize
-from influxkit._core.errors import LineProtocolError
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
 from influxkit._decode.outputs import collector
 from influxkit._decode.polars import concat_frames, frame_from_series
@@ -40,6 +43,7 @@ from influxkit._encode.pandas import iter_pandas_lines
 from influxkit._encode.polars import iter_polars_lines
 from influxkit._encode.rules import escape_key, tag_fragment
 from influxkit._encode.serialize import iter_serialize
+from influxkit._errors import LineProtocolError
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -139,6 +143,13 @@ def oracle_points(df: pl.DataFrame, tag_columns: list[str],
         if name != time_name:
             escape_key(name, "tag key" if name in tag_columns else "field key")
     tag_fragment(extra_tags)
+    return rows_as_points(df, tag_columns, extra_tags)
+
+
+def rows_as_points(df: pl.DataFrame, tag_columns: list[str],
+                   extra_tags: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frame's rows as mappings, unchecked."""
+    time_name = time_name_of(df)
     keys = sorted({*tag_columns, *extra_tags})
     points = []
     for row, when in zip(df.drop(time_name).to_dicts(), oracle_times(df[time_name]),
@@ -155,19 +166,41 @@ def oracle_points(df: pl.DataFrame, tag_columns: list[str],
     return points
 
 
+def frame_problems(df: pl.DataFrame, tag_columns: list[str], extra_tags: dict[str, Any],
+                   precision: str) -> list[Problem]:
+    """Every reason the documented rules give to refuse the frame (see ``_refusals``),
+    found without the encoders: its column names and extra tags (index None), each row
+    as a point, and a frame with no field in any row."""
+    time_name = time_name_of(df)
+    found = [problem for name in df.columns if name != time_name for problem in
+             name_problems(name, "tag key" if name in tag_columns else "field key")]
+    found += tag_problems(extra_tags)
+    rows = rows_as_points(df, tag_columns, extra_tags)
+    for index, row in enumerate(rows):
+        found += point_problems(row, precision, index)
+    if rows and not any(row["fields"] for row in rows):
+        found.append((None, "fields", ANY))
+    return found
+
+
 def check_against_oracle(df: pl.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str,
                          block_rows: int | None = None) -> str | LineProtocolError:
-    """The polars encoder writes what the mapping encoder writes, or both refuse.
+    """The polars encoder writes what the mapping encoder writes, or both refuse, for a
+    reason the documented rules give, naming its row, column and value.
 
     Returns the body written, or the oracle's refusal."""
+    problems = frame_problems(df, tag_columns, extra_tags, precision)
     try:
         expected = serialize(oracle_points(df, tag_columns, extra_tags),
                              precision=precision).decode()
     except LineProtocolError as refusal:
-        with pytest.raises(LineProtocolError):
+        assert_due(refusal, problems)
+        with pytest.raises(LineProtocolError) as info:
             encode_body(df, "m", tag_columns, precision, block_rows=block_rows, **extra_tags)
+        assert_due(info.value, problems)
         return refusal
+    assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     body = encode_body(df, "m", tag_columns, precision, block_rows=block_rows, **extra_tags)
     assert_same_lines(body, expected)
     return body
@@ -191,15 +224,20 @@ def to_pandas(df: pl.DataFrame, *, nullable: bool) -> pd.DataFrame:
 def check_against_pandas(df: pl.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str, *,
                          nullable: bool = True) -> None:
-    """The polars encoder writes what the pandas encoder writes for the same data."""
+    """The polars encoder writes what the pandas encoder writes for the same data, or
+    both refuse, for a reason the documented rules give."""
+    problems = frame_problems(df, tag_columns, extra_tags, precision)
     frame = to_pandas(df, nullable=nullable)
     try:
         expected = b"\n".join(iter_pandas_lines(frame, "m", tag_columns, precision,
                                                 extra_tags)).decode()
-    except LineProtocolError:
-        with pytest.raises(LineProtocolError):
+    except LineProtocolError as refusal:
+        assert_due(refusal, problems)
+        with pytest.raises(LineProtocolError) as info:
             encode_body(df, "m", tag_columns, precision, **extra_tags)
+        assert_due(info.value, problems)
         return
+    assert not problems, f"the pandas encoder accepted what the rules refuse: {problems}"
     assert_same_lines(encode_body(df, "m", tag_columns, precision, **extra_tags), expected)
 
 

@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+from _refusals import assert_due, point_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,10 +69,15 @@ points = st.fixed_dictionaries(
 
 
 def encoded_line(point: dict[str, Any]) -> bytes | None:
+    """The point's line, or None where the rules refuse it (and the encoder must)."""
+    problems = point_problems(point)
     try:
-        return serialize(point)
-    except LineProtocolError:
+        line = serialize(point)
+    except LineProtocolError as refusal:
+        assert_due(refusal, problems)
         return None  # what the encoder refuses never reaches the datagrams
+    assert not problems, f"accepted what the rules refuse: {problems}"
+    return line
 
 
 @given(st.lists(st.lists(points, max_size=6), max_size=6), st.integers(60, 400))

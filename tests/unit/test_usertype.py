@@ -16,10 +16,10 @@ from typing import Any, ClassVar, NamedTuple, Optional
 import numpy as np
 import pandas as pd
 import pytest
+from _refusals import assert_due, point_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from influxkit._core.errors import LineProtocolError, SchemaError
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
 from influxkit._encode.rules import tag_fragment
 from influxkit._encode.serialize import serialize
@@ -38,6 +38,7 @@ from influxkit._encode.usertype import (
     TIMESTR,
     lineprotocol,
 )
+from influxkit._errors import LineProtocolError, SchemaError
 
 
 def _load_future_types() -> types.ModuleType:
@@ -871,7 +872,7 @@ def value_strategy(marker: str) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def schemas_and_points(draw: st.DrawFn) -> tuple[type, Any, dict[str, Any], str]:
+def schemas_and_points(draw: st.DrawFn) -> tuple[dict[str, str], Any, dict[str, Any], str]:
     names = draw(st.permutations(NAMES))
     kinds = draw(st.lists(st.sampled_from([*FIELD_MARKERS, *TAG_MARKERS]), max_size=6))
     placeholder = draw(st.booleans())
@@ -917,21 +918,29 @@ def schemas_and_points(draw: st.DrawFn) -> tuple[type, Any, dict[str, Any], str]
     if placeholder and not point["fields"]:
         point["fields"]["_"] = True
     precision = draw(st.sampled_from(["ns", "u", "ms", "s", "m", "h"]))
-    return cls, cls(**values), point, precision
+    return dict(zip(names, kinds, strict=False)), cls(**values), point, precision
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas_and_points())
 def test_class_encoder_matches_mapping_encoder(
-    case: tuple[type, Any, dict[str, Any], str],
+    case: tuple[dict[str, str], Any, dict[str, Any], str],
 ) -> None:
-    _cls, obj, point, precision = case
+    kinds, obj, point, precision = case
+    # Both refuse only what the documented rules refuse, naming the point, the key (for
+    # the class, a bad time by its attribute) and the value.
+    problems = point_problems(point, precision)
+    (timed,) = [name for name, kind in kinds.items() if kind in TIME_MARKERS]
+    in_class = [*problems, *((i, timed, v) for i, field, v in problems if field == "time")]
     try:
         expected = serialize(point, precision=precision)
-    except LineProtocolError:
-        with pytest.raises(LineProtocolError):
+    except LineProtocolError as refusal:
+        assert_due(refusal, problems)
+        with pytest.raises(LineProtocolError) as info:
             serialize(obj, precision=precision)
+        assert_due(info.value, in_class)
         return
+    assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     assert serialize(obj, precision=precision) == expected
     if precision == "ns":
         assert line(obj) == expected
