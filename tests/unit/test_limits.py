@@ -8,7 +8,7 @@ from influxkit._core.limits import INT64_MAX, INT64_MIN, MAX_REQUEST_BYTES
 
 
 def test_integer_bounds_are_int64s() -> None:
-    assert (INT64_MIN, INT64_MAX) == (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max))
+    assert (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)) == (INT64_MIN, INT64_MAX)
 
 
 def test_request_bodies_stay_well_under_the_servers_default_limit() -> None:
