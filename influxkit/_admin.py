@@ -15,20 +15,13 @@ never in a statement's text.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ._core.influxql import check_storable_name, parse_resample, tag_conditions
 from ._decode.resultset import ResultSet
 
-__all__ = ["StatementRunner", "basic_authorization"]
-
-
-def basic_authorization(username: str, password: str | None) -> str:
-    """The ``Authorization`` header of HTTP basic authentication."""
-    credentials = f"{username}:{password or ''}".encode()
-    return "Basic " + base64.b64encode(credentials).decode("ascii")
+__all__ = ["StatementRunner"]
 
 
 def _points(statement: Mapping[str, Any]) -> list[dict[str, Any]]:

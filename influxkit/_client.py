@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import os
 import ssl as ssl_module
 import warnings
@@ -20,17 +21,23 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from . import _admin
-from ._admin import basic_authorization
 from ._blocking import ModeSwitch, dual
 from ._compat import write_measurement_call, write_points_call
 from ._core.backoff import RetryPolicy
+from ._core.credentials import Credentials
 from ._core.limits import MAX_REQUEST_BYTES
 from ._core.urls import environment_options, merge_options, parse_url
 from ._decode.outputs import check_output
 from ._encode.datagrams import MAX_DATAGRAM_BYTES
 from ._engine import ChunkedResponse, Engine
 from ._session import Session
-from ._transport import ClientSession, ClientTimeout, Transport, make_timeout
+from ._transport import (
+    ClientSession,
+    ClientTimeout,
+    Transport,
+    check_session_options,
+    make_timeout,
+)
 from ._writer import AsyncWriter, BlockingWriter
 
 if TYPE_CHECKING:
@@ -87,7 +94,8 @@ class InfluxDBClient:
             Queries still go over HTTP.
         udp_port: the port of the server's UDP listener.
         loop: accepted for compatibility and ignored.
-        **kwargs: passed on to :class:`aiohttp.ClientSession`.
+        **kwargs: passed on to :class:`aiohttp.ClientSession`; any other name is
+            refused at once (a ``TypeError`` naming the closest valid one).
 
     Example::
 
@@ -147,16 +155,11 @@ class InfluxDBClient:
         prefix = "/" + path.strip("/") if path.strip("/") else ""
         self.url = f"{scheme}://{netloc}:{port}{prefix}"
         self.username = username
-        if token:
-            authorization: str | None = f"Token {token}"
-        elif username:
-            authorization = basic_authorization(username, password)
-        else:
-            authorization = None
         self.timeout = make_timeout(timeout)
+        check_session_options(kwargs, inspect.signature(InfluxDBClient).parameters)
         self._transport = Transport(
             self, ssl=ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl,
-            authorization=authorization, session_options=kwargs)
+            credentials=Credentials(username, password, token), session_options=kwargs)
         # Sessions are made by create_session, which a subclass may override.
         self._transport.opener = self.create_session
         self._engine = Engine(self, self._transport)
@@ -309,7 +312,7 @@ class InfluxDBClient:
         if not username or ":" in username:
             raise ValueError(f"username {username!r} cannot be sent by HTTP basic "
                              "authentication: it must be non-empty, without ':'")
-        self._transport.set_authorization(basic_authorization(username, password))
+        self._transport.set_credentials(Credentials(username, password))
         self.username = username
 
     # -- sessions and lifetime -------------------------------------------------------------

@@ -14,19 +14,19 @@ here that calls :meth:`Transport.request`, and expose it on the client.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from ._core.influxql import build_statement
+from ._core.credentials import Credentials
+from ._core.influxql import build_statement, encode_params, split_statements
 from ._core.time import normalize_precision
 from ._decode.documents import JSON, MSGPACK, ChunkDecoder, check_results, msgpack_available
 from ._decode.outputs import check_output, collector, convert
 from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
 from ._encode.lines import Block, cut_block
 from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
-from ._errors import InfluxDBError, InfluxDBHTTPError, redact
+from ._errors import InfluxDBError, InfluxDBHTTPError
 from ._transport import ClientResponse, Transport
 
 __all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]
@@ -226,7 +226,7 @@ class Engine:
         if chunk_size is not None:
             form["chunk_size"] = str(int(chunk_size))
         if params:
-            form["params"] = json.dumps(dict(params))
+            form["params"] = encode_params(params)
         # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
         # real error of a failed statement (its plain answer says "not executed"), and
         # it lets large answers be decoded as they arrive.
@@ -244,6 +244,7 @@ class Engine:
             response = await self._transport.request("POST", "query", data=form,
                                                      headers={"Accept": JSON})
         stream = ChunkedResponse(self._transport, response, q, output, epoch)
+        check = stream.check
         if chunked:
             return stream
         # Outputs are built piece by piece as the chunks arrive, while the server is
@@ -251,7 +252,7 @@ class Engine:
         result = collector(output, epoch)
         try:
             async for document in stream.documents():
-                check_results(document, q)
+                check(document)
                 result.add(document)
         finally:
             stream.release()
@@ -271,7 +272,7 @@ class Engine:
             return await self.query(statement, db=db, params=params or None, output=output)
         except InfluxDBError as exc:
             if hide:
-                redact(exc, hide)
+                Credentials(password=hide).scrub_error(exc)
             raise
 
 
@@ -296,7 +297,9 @@ class ChunkedResponse:
     async def documents(self) -> AsyncIterator[dict[str, Any]]:
         """The decoded result documents, normalised, as they arrive."""
         response = self._response
-        decoder = ChunkDecoder(response.headers.get("Content-Type", JSON))
+        decoder = ChunkDecoder(response.headers.get("Content-Type", JSON),
+                               status=response.status,
+                               statements=len(split_statements(self._query)) or None)
         count = 0
         async for piece in self._transport.pieces(response, "POST query"):
             for document in decoder.feed(piece):
@@ -315,11 +318,20 @@ class ChunkedResponse:
             self._documents = self.documents()
         try:
             document = await self._documents.__anext__()
-            check_results(document, self._query)
+            self.check(document)
         except BaseException:
             self.release()
             raise
         return convert(document, self._output, self._epoch)
+
+    def check(self, document: dict[str, Any]) -> None:
+        """Raise for a failed statement of ``document``; what the server said is
+        scrubbed of the client's credentials."""
+        try:
+            check_results(document, self._query, self._transport.scrub)
+        except InfluxDBError as exc:
+            self._transport.scrub_error(exc)
+            raise
 
     def release(self) -> None:
         """Release the connection (idempotent)."""

@@ -6,7 +6,10 @@
      ├── LineProtocolError (ValueError)       bad data, refused before anything is sent
      ├── SchemaError (TypeError)              bad @lineprotocol schema
      ├── InfluxDBConnectionError              the server could not be reached     retryable
-     │    └── InfluxDBTimeoutError (TimeoutError)                                 retryable
+     │    ├── InfluxDBTimeoutError (TimeoutError)                                 retryable
+     │    └── IncompleteResponseError         the answer was cut short            retryable
+     ├── InvalidResponseError                 an answer that is not a whole InfluxDB answer
+     │    └── IncompleteResponseError         (the same class, under both)
      ├── WriterError                          batches the batching writer could not deliver
      ├── QueryFailedException                 a query was refused, whole or in part  (1)
      ├── InfluxDBClientError                  refused as sent: 4xx, failed statement (2)
@@ -69,6 +72,7 @@ __all__ = [
     "DatabaseNotFoundError",
     "DatabaseNotFoundException",
     "ForbiddenException",
+    "IncompleteResponseError",
     "InfluxDBClientError",
     "InfluxDBConnectionError",
     "InfluxDBError",
@@ -78,6 +82,7 @@ __all__ = [
     "InfluxDBServerError",
     "InfluxDBTimeoutError",
     "InfluxDBWriteError",
+    "InvalidResponseError",
     "LineProtocolError",
     "PartialWriteError",
     "QueryFailedException",
@@ -89,6 +94,7 @@ __all__ = [
     "http_error",
     "query_error",
     "redact",
+    "secret_pattern",
 ]
 
 _DATABASE_NOT_FOUND: Final = "database not found"
@@ -158,6 +164,34 @@ class InfluxDBConnectionError(InfluxDBError):
 
 class InfluxDBTimeoutError(InfluxDBConnectionError, TimeoutError):
     """The request took longer than the client's timeout."""
+
+
+class InvalidResponseError(InfluxDBError):
+    """The server's answer is not a whole InfluxDB answer: of another content type (a
+    proxy's page), not of InfluxDB's shape, or not decodable. Nothing of it is returned.
+
+    Attributes:
+        status: the HTTP status of the answer, when known.
+        content_type: its ``Content-Type``, when known.
+        received: the bytes of its body read before the problem, when known.
+    """
+
+    status: int | None = None
+    content_type: str | None = None
+    received: int | None = None
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 content_type: str | None = None, received: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.content_type = content_type
+        self.received = received
+
+
+class IncompleteResponseError(InvalidResponseError, InfluxDBConnectionError):
+    """The answer ended before it was whole: in the middle of a document, while a
+    statement or a series was still marked ``partial``, or with no document at all.
+    What was read is not returned; asking again may succeed."""
 
 
 class QueryFailedException(InfluxDBError):
@@ -439,18 +473,26 @@ def query_error(message: str, *, statement_id: int | None = None, statement: str
 REDACTED: Final = "[REDACTED]"
 
 
-def redact(error: BaseException, secret: str) -> None:
-    """Take ``secret`` (a password) out of an error, in place: out of its message, its
-    attributes (headers included), and the errors it was raised from.
+def secret_pattern(*secrets: str) -> re.Pattern[str] | None:
+    """A pattern of the whole occurrences of ``secrets`` (not the same letters inside a
+    longer word, so that a short password does not hide the rest of a message); None
+    when there is no secret."""
+    alternatives = []
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        left = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+        right = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+        alternatives.append(left + re.escape(secret) + right)
+    return re.compile("|".join(alternatives)) if alternatives else None
 
-    Only whole occurrences are replaced (not the same letters inside a longer word), so
-    that a short password does not hide the rest of the message.
+
+def redact(error: BaseException, *secrets: str) -> None:
+    """Take ``secrets`` (a password, and the forms it takes) out of an error, in place:
+    out of its message, its attributes (headers included), and the errors it was
+    raised from. Only whole occurrences are replaced (see :func:`secret_pattern`).
     """
-    if not secret:
+    pattern = secret_pattern(*secrets)
+    if pattern is None:
         return
-    left = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
-    right = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
-    pattern = re.compile(left + re.escape(secret) + right)
 
     def scrub(value: Any) -> Any:
         # Text, and the containers errors keep it in (args, headers).

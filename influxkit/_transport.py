@@ -14,16 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import gzip as gzip_module
+import inspect
 import json
 import logging
 import ssl as ssl_module
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import Any, Final, Protocol
 
 import aiohttp
 
+from ._core.credentials import Credentials
 from ._core.urls import safe_url, without_userinfo
 from ._decode.documents import MSGPACK
 from ._errors import InfluxDBConnectionError, InfluxDBTimeoutError, http_error
@@ -31,11 +42,13 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "SESSION_OPTIONS",
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",
     "Transport",
     "TransportSettings",
+    "check_session_options",
     "make_timeout",
     "mapped_errors",
 ]
@@ -79,6 +92,30 @@ def mapped_errors(what: str) -> Iterator[None]:
         raise InfluxDBConnectionError(f"{what}: {exc.__class__.__name__}: {text}") from exc
 
 
+SESSION_OPTIONS: Final = frozenset(
+    name for name, parameter in inspect.signature(aiohttp.ClientSession).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    or parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+"""The arguments of :class:`aiohttp.ClientSession`, which the client passes on."""
+
+
+def check_session_options(options: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse arguments that are neither ``known`` (the client's own) nor
+    :data:`SESSION_OPTIONS`, naming the closest valid name.
+
+    Raises:
+        TypeError: for the first unknown argument, at construction rather than at the
+            first request.
+    """
+    for name in options:
+        if name not in SESSION_OPTIONS:
+            choices = sorted({*known, *SESSION_OPTIONS})
+            close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"InfluxDBClient() got an unexpected keyword argument {name!r}"
+                            f"{hint}")
+
+
 class TransportSettings(Protocol):
     """The configuration the transport reads at each request (the client's)."""
 
@@ -110,16 +147,18 @@ class Transport:
         settings: where and how to connect, read at each request.
         ssl: aiohttp's ``ssl`` option: ``False`` not to verify certificates, or an
             :class:`ssl.SSLContext`.
-        authorization: the ``Authorization`` header of every request, if any.
+        credentials: the user and password, or token, of every request; every form
+            of them is scrubbed from what the server says in an error.
         session_options: more arguments of :class:`aiohttp.ClientSession`.
     """
 
     def __init__(self, settings: TransportSettings, *, ssl: bool | ssl_module.SSLContext,
-                 authorization: str | None, session_options: Mapping[str, Any]) -> None:
+                 credentials: Credentials, session_options: Mapping[str, Any]) -> None:
         self._settings = settings
         self._ssl = ssl
-        self._authorization = authorization
+        self.credentials = credentials
         self._session_options = dict(session_options)
+        self._former: list[Credentials] = []
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self.opener: Callable[[], Awaitable[aiohttp.ClientSession]] = self.new_session
         """Makes the session of a loop that has none (the client's ``create_session``,
@@ -144,8 +183,9 @@ class Transport:
             # compressing every answer.
             "Accept-Encoding": "gzip" if settings.gzip else "identity",
         }
-        if self._authorization:
-            headers["Authorization"] = self._authorization
+        authorization = self.credentials.authorization
+        if authorization:
+            headers["Authorization"] = authorization
         options: dict[str, Any] = {
             "connector": connector,
             "timeout": settings.timeout,
@@ -164,14 +204,17 @@ class Transport:
             session = await self.opener()
         return session
 
-    def set_authorization(self, authorization: str) -> None:
-        """Send the requests made from now on with this ``Authorization`` header.
+    def set_credentials(self, credentials: Credentials) -> None:
+        """Send the requests made from now on with these credentials.
 
         Sessions already open send their default headers with every request. A session
         of a loop running in another thread (blocking mode's) is changed on that loop,
-        ahead of any request made after this call.
+        ahead of any request made after this call. Errors go on being scrubbed of the
+        former credentials too.
         """
-        self._authorization = authorization
+        self._former.append(self.credentials)
+        self.credentials = credentials
+        authorization = credentials.authorization or ""
         current = asyncio._get_running_loop()
         for loop, session in list(self._sessions.items()):
             if loop.is_running() and loop is not current:
@@ -237,10 +280,23 @@ class Transport:
                 body = b""
             finally:
                 response.release()
-            raise http_error(response.status, _error_message(response, body), write=write,
-                             method=method, url=safe_url(url, params),
-                             headers=response.headers)
+            error = http_error(response.status, _error_message(response, body), write=write,
+                               method=method, url=safe_url(url, params),
+                               headers=response.headers)
+            self.scrub_error(error)
+            raise error
         return response
+
+    def scrub(self, text: str) -> str:
+        """``text`` (what the server said) without any form of the credentials."""
+        for credentials in (self.credentials, *self._former):
+            text = credentials.scrub(text)
+        return text
+
+    def scrub_error(self, error: BaseException) -> None:
+        """Take every form of the credentials out of an error, in place."""
+        for credentials in (self.credentials, *self._former):
+            credentials.scrub_error(error)
 
     async def post_lines(self, body: bytes | bytearray | memoryview,
                          params: Mapping[str, str]) -> None:

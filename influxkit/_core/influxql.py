@@ -8,12 +8,16 @@ formatted into InfluxQL any other way.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
 from influxkit._core.limits import INT64_MAX
+from influxkit._core.time import rfc3339, to_ns
 
 __all__ = [
     "PRIVILEGES",
@@ -22,6 +26,7 @@ __all__ = [
     "check_privilege",
     "check_replication",
     "check_storable_name",
+    "encode_params",
     "needs_binding",
     "parse_resample",
     "quote_ident",
@@ -69,6 +74,43 @@ def _check_quotable(text: str, what: str) -> None:
             )
 
 
+def encode_params(params: Mapping[str, Any]) -> str:
+    """The JSON of a query's bind parameters (``params`` of ``/query``).
+
+    Values are strings, numbers, booleans, ``None``, ``{"identifier": name}`` maps,
+    and times (``datetime``, ``date``, pandas and numpy times), which travel as RFC 3339
+    strings in UTC (naive means UTC), as InfluxQL reads a time literal.
+
+    Raises:
+        TypeError: for a name that is not a string, or a value of another type,
+            naming the parameter, before anything is sent.
+        ValueError: for a float that is NaN or infinite (JSON cannot carry it).
+    """
+    return json.dumps({_param_name(name): _param_value(name, value)
+                       for name, value in params.items()})
+
+
+def _param_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"bind parameter names are strings, not {name!r}")
+    return name
+
+
+def _param_value(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"bind parameter {name!r} is {value!r}, which JSON cannot carry")
+        return value
+    if isinstance(value, Mapping):
+        return {_param_name(key): _param_value(name, item) for key, item in value.items()}
+    if isinstance(value, (dt.datetime, dt.date)) or type(value).__name__ == "datetime64":
+        return rfc3339(to_ns(value))
+    raise TypeError(f"bind parameter {name!r} is {value!r} of type {type(value).__name__}: "
+                    "use a str, int, float, bool, None or a datetime")
+
+
 def needs_binding(name: str) -> bool:
     """Whether ``name`` can only reach the server as a bound parameter."""
     return "\r" in name or "\x00" in name
@@ -77,14 +119,21 @@ def needs_binding(name: str) -> bool:
 def split_statements(query: str) -> list[str]:
     """Split a query at the semicolons that end statements.
 
-    Semicolons inside quoted names, strings and regular expressions don't count. Used
-    only to name the failed statement in an error message.
+    Semicolons inside quoted names, strings, regular expressions and comments (``--`` to
+    the end of the line, ``/* ... */``) don't count, as InfluxQL's scanner reads them.
+    Used to name the failed statement in an error message, to know how many statements
+    an answer must have, and to refuse a fragment of InfluxQL that is more than one
+    statement.
     """
     statements: list[str] = []
     current: list[str] = []
     quote: str | None = None
     escaped = False
-    for char in query:
+    code = False  # the statement so far has more than comments
+    position = 0
+    while position < len(query):
+        char = query[position]
+        position += 1
         if escaped:
             escaped = False
         elif char == "\\" and quote:
@@ -94,15 +143,22 @@ def split_statements(query: str) -> list[str]:
                 quote = None
         elif char in "'\"" or (char == "/" and _starts_regex("".join(current))):
             quote = char
+        elif query.startswith("--", position - 1) or query.startswith("/*", position - 1):
+            end = query.find("\n" if char == "-" else "*/", position + 1)
+            end = len(query) if end < 0 else end + (1 if char == "-" else 2)
+            current.append(query[position - 1:end])
+            position = end
+            continue
         elif char == ";":
             statement = "".join(current).strip()
-            if statement:
+            if code:
                 statements.append(statement)
-            current = []
+            current, code = [], False
             continue
         current.append(char)
+        code = code or not char.isspace()
     statement = "".join(current).strip()
-    if statement:
+    if code:
         statements.append(statement)
     return statements
 
@@ -313,7 +369,7 @@ def build_statement(template: str, **values: Any) -> tuple[str, dict[str, Any]]:
     - ``{key:replication}``: a replication factor (:func:`check_replication`).
     - ``{key:privilege}``: ``read``, ``write`` or ``all`` (:func:`check_privilege`).
     - ``{key:query}``: InfluxQL of the caller's own (a continuous query's ``SELECT``),
-      as it is.
+      as it is, but one statement only (a final semicolon is left out).
     - ``{key:flag}``: a bool that writes nothing; it decides an optional part.
 
     ``[...]`` is an optional part, left out when a placeholder in it is ``None`` or
@@ -378,7 +434,13 @@ def _render(key: str, kind: str, value: Any, params: dict[str, Any]) -> str:
     if kind == "query":
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"{key} must be an InfluxQL statement, not {value!r}")
-        return value
+        statements = split_statements(value)
+        if len(statements) != 1:
+            # One statement where one is meant: a semicolon would end the statement the
+            # fragment is put in, and run what follows it on its own.
+            raise ValueError(f"{key} must be one InfluxQL statement, not {len(statements)}: "
+                             f"{value!r}")
+        return statements[0]
     if kind == "flag":
         if not isinstance(value, bool):
             raise TypeError(f"{key} must be True or False, not {value!r}")

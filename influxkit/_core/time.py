@@ -11,7 +11,14 @@ import re
 import sys
 from typing import Any, Final
 
-__all__ = ["PRECISIONS", "normalize_precision", "parse_time_string", "time_to_int"]
+__all__ = [
+    "PRECISIONS",
+    "normalize_precision",
+    "parse_time_string",
+    "rfc3339",
+    "time_to_int",
+    "to_ns",
+]
 
 #: Nanoseconds in one unit of each precision, under its canonical InfluxDB 1.x name.
 NS_PER_UNIT: Final[dict[str, int]] = {
@@ -178,6 +185,17 @@ def to_ns(value: Any) -> int:
     if type(value).__name__ == "datetime64":
         return _datetime64_ns(value)
     raise ValueError(f"unsupported time value {value!r} of type {type(value).__name__}")
+
+
+def rfc3339(nanoseconds: int) -> str:
+    """Format a time as InfluxDB's JSON answers do: RFC 3339 in UTC, with the fraction's
+    trailing zeros left out (``1970-01-01T00:00:01.5Z``)."""
+    seconds, nanos = divmod(nanoseconds, 1_000_000_000)
+    moment = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if nanos:
+        text += "." + f"{nanos:09d}".rstrip("0")
+    return text + "Z"
 
 
 def time_to_int(value: Any, precision: str) -> int:

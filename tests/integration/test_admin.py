@@ -945,3 +945,18 @@ async def test_an_empty_database_name_is_refused_never_the_default(
     assert [row[1:] for row in rows(influxdb_server, "SELECT v FROM m", db=database)] == [[1]]
     assert ["autogen"] in [row[:1] for row in rows(
         influxdb_server, f'SHOW RETENTION POLICIES ON "{database}"')]
+
+
+async def test_a_continuous_query_of_two_statements_is_refused_before_sending(
+        any_client: InfluxDBClient, influxdb_server: InfluxDBServer, database: str) -> None:
+    victim = unique("victim")
+    influxdb_server.create_database(victim)
+    try:
+        select = (f'SELECT mean(v) INTO "m_1h" FROM m GROUP BY time(1h); '
+                  f'DROP DATABASE "{victim}"')
+        with pytest.raises(ValueError, match="one InfluxQL statement"):
+            await run(any_client.create_continuous_query("cq", select))
+        assert [victim] in rows(influxdb_server, "SHOW DATABASES")
+        assert rows(influxdb_server, "SHOW CONTINUOUS QUERIES") == []
+    finally:
+        influxdb_server.drop_database(victim)

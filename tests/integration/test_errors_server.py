@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import AsyncIterator
 from typing import Any
@@ -282,3 +283,43 @@ async def test_failed_statement_while_iterating_releases_the_connection() -> Non
     with pytest.raises(InfluxDBQueryError, match="boom"):
         await asyncio.wait_for(consume(), 5)
     assert response.closed
+
+
+# -- secrets a server or a proxy echoes ----------------------------------------------------
+
+SECRET = 'p@ss "wörd"/1&x'
+
+
+def _echoes(user: str, secret: str) -> list[str]:
+    import base64
+    import urllib.parse
+
+    basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    return [secret, urllib.parse.quote(secret, safe=""), json.dumps(secret)[1:-1],
+            f"Basic {basic}"]
+
+
+@pytest.mark.parametrize("path", ["/query", "/write"])
+async def test_credentials_a_proxy_echoes_are_scrubbed(path: str,
+                                                       influxdb_server: InfluxDBServer,
+                                                       database: str) -> None:
+    from influxkit.testing.faultproxy import FaultProxy
+
+    echoes = _echoes("alice", SECRET)
+    body = json.dumps({"error": "refused: " + " | ".join(echoes)})
+    with FaultProxy(influxdb_server.url) as proxy:
+        proxy.respond(401, body, {"X-Influxdb-Error": " | ".join(echoes)}, path=path)
+        async with InfluxDBClient(host=proxy.host, port=proxy.port, db=database,
+                                  username="alice", password=SECRET) as client:
+            call = (client.query("SELECT * FROM m") if path == "/query"
+                    else client.write("m v=1"))
+            with pytest.raises(InfluxDBHTTPError) as caught:
+                await call
+    error = caught.value
+    shown = [str(error), repr(error.args), error.message, *error.headers.values()]
+    for echo in echoes:
+        if echo.startswith("Basic "):
+            echo = echo.split(" ", 1)[1]
+        assert not any(echo in text for text in shown), echo
+    assert "refused: " in error.message
+    assert error.status == 401

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from influxkit import InfluxDBQueryError, iterpoints
 from influxkit._decode.documents import ChunkDecoder, ResultBuilder, check_results
+from influxkit._errors import IncompleteResponseError, InvalidResponseError
 
 RECORDED_JSON = (
     b'{"results":[{"statement_id":0,"series":[{"name":"m","tags":{'
@@ -218,6 +219,8 @@ def test_json_document_without_final_newline_comes_at_close() -> None:
 def test_json_blank_lines_are_skipped() -> None:
     decoder = ChunkDecoder("application/json")
     assert decoder.feed(b"\n\r\n  \n") == []
+    assert decoder.feed(b'{"results":[{"statement_id":0}]}\n\n') == [
+        {"results": [{"statement_id": 0}]}]
     assert decoder.close() == []
 
 
@@ -478,3 +481,131 @@ def test_iterpoints_of_nothing() -> None:
     assert list(iterpoints({"results": []})) == []
     assert list(iterpoints({"results": [{"statement_id": 0}]})) == []
     assert list(iterpoints({})) == []
+
+
+def test_check_results_scrubs_what_the_server_said(caplog: pytest.LogCaptureFixture) -> None:
+    from influxkit._core.credentials import Credentials
+
+    credentials = Credentials(token="tok3n-s3cr3t")
+    document = {"results": [{"statement_id": 0, "messages": [
+        {"level": "warning", "text": "deprecated: tok3n-s3cr3t"}],
+        "error": "bad time literal 'tok3n-s3cr3t'"}]}
+    with caplog.at_level(logging.WARNING, logger="influxkit"), \
+            pytest.raises(InfluxDBQueryError) as caught:
+        check_results(document, "SELECT 1", credentials.scrub)
+    assert "tok3n-s3cr3t" not in str(caught.value)
+    assert "[REDACTED]" in caught.value.message
+    assert "tok3n-s3cr3t" not in caplog.text
+    assert "deprecated: [REDACTED]" in caplog.text
+
+
+
+# -- answers that are not whole ---------------------------------------------------------------
+
+
+def decode(body: bytes, content_type: str = "application/json",
+           pieces: int = 1) -> list[dict[str, Any]]:
+    """Every document of a body fed in ``pieces``, and the end of the body."""
+    decoder = ChunkDecoder(content_type, status=200)
+    size = -(-len(body) // pieces) or 1
+    documents = []
+    for start in range(0, len(body), size):
+        documents += decoder.feed(body[start:start + size])
+    return documents + decoder.close()
+
+
+@pytest.mark.parametrize("pieces", [1, 7])
+@pytest.mark.parametrize("cut", [1, 10, 100, -1])
+def test_a_msgpack_answer_cut_anywhere_is_incomplete(cut: int, pieces: int) -> None:
+    body = RECORDED_MSGPACK[:cut]
+    with pytest.raises(IncompleteResponseError) as caught:
+        decode(body, "application/x-msgpack", pieces)
+    assert caught.value.received == len(body)
+    assert caught.value.content_type == "application/x-msgpack"
+    assert caught.value.retryable
+
+
+def test_every_cut_of_the_recorded_answers_is_an_error_or_the_whole() -> None:
+    # No prefix of an answer passes for the whole answer: either it decodes to exactly
+    # the documents of the whole body (a cut after the last byte of a document whose
+    # next document never started only happens at the very end), or it raises.
+    for body, content_type in ((RECORDED_JSON, "application/json"),
+                               (RECORDED_MSGPACK, "application/x-msgpack")):
+        whole = decode(body, content_type)
+        for cut in range(len(body)):
+            try:
+                documents = decode(body[:cut], content_type)
+            except IncompleteResponseError:
+                continue
+            except InvalidResponseError as exc:
+                raise AssertionError(f"cut at {cut}: {exc}") from exc
+            # What did decode must be a whole answer: every statement closed.
+            assert documents == whole[:len(documents)]
+            assert not documents[-1]["results"][-1].get("partial")
+
+
+def test_a_json_document_cut_after_a_complete_one_is_incomplete() -> None:
+    body = b'{"results":[{"statement_id":0}]}\n{"results":[{"statement_id":1,"ser'
+    with pytest.raises(IncompleteResponseError, match="ended inside a JSON document"):
+        decode(body)
+
+
+def test_a_stream_ending_while_a_series_is_partial_is_incomplete() -> None:
+    first = RECORDED_JSON.split(b"\n")[0] + b"\n"
+    assert b'"partial":true' in first
+    with pytest.raises(IncompleteResponseError, match="statement 0 was still partial"):
+        decode(first)
+
+
+def test_a_series_marked_partial_in_a_closed_statement_is_incomplete() -> None:
+    body = (b'{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time"],'
+            b'"values":[[1]],"partial":true}]}]}\n')
+    with pytest.raises(IncompleteResponseError, match="partial"):
+        decode(body)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-msgpack"])
+def test_an_empty_body_is_incomplete(content_type: str) -> None:
+    with pytest.raises(IncompleteResponseError, match="no result document"):
+        decode(b"", content_type)
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/html; charset=utf-8",
+                                          "application/octet-stream", "image/png"])
+def test_another_content_type_is_invalid(content_type: str) -> None:
+    with pytest.raises(InvalidResponseError, match="not JSON or MessagePack") as caught:
+        ChunkDecoder(content_type, status=200)
+    assert caught.value.content_type == content_type
+    assert caught.value.status == 200
+    assert not caught.value.retryable
+
+
+@pytest.mark.parametrize(("body", "match"), [
+    (b"<html><body>Please log in</body></html>\n", "not JSON lines: <html>"),
+    (b'{"results":[{"statement_id":0}]}\n\xff\xfe\n', "not JSON lines"),
+    (b"[1, 2, 3]\n", "is not a map"),
+    (b'"text"\n', "is not a map"),
+    (b'{"status":"ok"}\n', "neither results nor an error"),
+    (b'{"results":{"statement_id":0}}\n', "not a list of maps"),
+    (b'{"results":[1]}\n', "not a list of maps"),
+    (b'{"results":[{"statement_id":0,"series":{"name":"m"}}]}\n', "series of document"),
+    (b'{"results":[{"statement_id":0,"series":[{"name":"m","values":5}]}]}\n',
+     "not of InfluxDB's shape"),
+    (b'{"results":[{"statement_id":0,"series":[["m"]]}]}\n', "not of InfluxDB's shape"),
+    (b'{"results":[{"statement_id":"0"}]}\n', "statement_id"),
+])
+def test_documents_not_of_influxdbs_shape_are_invalid(body: bytes, match: str) -> None:
+    with pytest.raises(InvalidResponseError, match=match) as caught:
+        decode(body)
+    assert not isinstance(caught.value, IncompleteResponseError)
+
+
+def test_msgpack_that_does_not_decode_is_invalid() -> None:
+    with pytest.raises(InvalidResponseError, match="does not decode"):
+        decode(b"\xc1" * 4, "application/x-msgpack")
+
+
+def test_a_whole_answer_decodes_whatever_the_pieces() -> None:
+    for pieces in (1, 2, 13, len(RECORDED_MSGPACK)):
+        assert decode(RECORDED_MSGPACK, "application/x-msgpack", pieces) == decode(
+            RECORDED_MSGPACK, "application/x-msgpack")

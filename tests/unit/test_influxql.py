@@ -413,3 +413,79 @@ def test_resample_options(options: str, parsed: tuple[str | None, str | None]) -
 def test_bad_resample_options(options: str) -> None:
     with pytest.raises(ValueError, match="resample"):
         parse_resample(options)
+
+
+@pytest.mark.parametrize("fragment", [
+    'SELECT mean(v) INTO "m_1h" FROM m GROUP BY time(1h); DROP DATABASE "x"',
+    "SELECT 1 FROM m;DROP DATABASE x;",
+    "SELECT 1 FROM m; ; SELECT 2 FROM n",
+])
+def test_a_query_fragment_of_several_statements_is_refused(fragment: str) -> None:
+    with pytest.raises(ValueError, match="must be one InfluxQL statement, not 2"):
+        build_statement("CREATE CONTINUOUS QUERY c ON d BEGIN {select:query} END",
+                        select=fragment)
+
+
+@pytest.mark.parametrize(("fragment", "sent"), [
+    ("SELECT 1 FROM m;", "SELECT 1 FROM m"),
+    ("SELECT 1 FROM m WHERE s = 'a;b' AND t =~ /x;y/", None),
+    ('SELECT "a;b" FROM "c;d"', None),
+])
+def test_one_statement_with_semicolons_inside_quotes_is_one(fragment: str,
+                                                            sent: str | None) -> None:
+    statement, _ = build_statement("BEGIN {select:query} END", select=fragment)
+    assert statement == f"BEGIN {sent or fragment} END"
+
+
+def test_bind_parameters_take_times_as_rfc3339() -> None:
+    import datetime as dt
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from influxkit._core.influxql import encode_params
+
+    encoded = json.loads(encode_params({
+        "naive": dt.datetime(2009, 11, 10, 23, 0, 0, 500_000),
+        "aware": dt.datetime(2009, 11, 11, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        "day": dt.date(2009, 11, 10),
+        "stamp": pd.Timestamp("2009-11-10T23:00:00.000000001Z"),
+        "numpy": np.datetime64("2009-11-10T23:00:00.25"),
+        "plain": "x", "n": 2**62, "f": 0.5, "b": True, "none": None,
+        "ident": {"identifier": "cpu"},
+    }))
+    assert encoded == {
+        "naive": "2009-11-10T23:00:00.5Z", "aware": "2009-11-10T23:00:00Z",
+        "day": "2009-11-10T00:00:00Z", "stamp": "2009-11-10T23:00:00.000000001Z",
+        "numpy": "2009-11-10T23:00:00.25Z", "plain": "x", "n": 2**62, "f": 0.5, "b": True,
+        "none": None, "ident": {"identifier": "cpu"},
+    }
+
+
+@pytest.mark.parametrize(("params", "error", "match"), [
+    ({"t": object()}, TypeError, "bind parameter 't' is <object object"),
+    ({"t": b"x"}, TypeError, "bind parameter 't' is b'x' of type bytes"),
+    ({"t": {1, 2}}, TypeError, "of type set"),
+    ({"t": float("nan")}, ValueError, "bind parameter 't' is nan"),
+    ({1: "x"}, TypeError, "names are strings"),
+])
+def test_bind_parameters_json_cannot_carry_are_refused(params: dict[Any, Any],
+                                                       error: type[Exception],
+                                                       match: str) -> None:
+    from influxkit._core.influxql import encode_params
+
+    with pytest.raises(error, match=match):
+        encode_params(params)
+
+
+@pytest.mark.parametrize(("query", "count"), [
+    ("SELECT 1 FROM m -- a comment; not a statement\nSELECT 2 FROM n", 1),
+    ("SELECT 1 FROM m; -- the end; of it", 1),
+    ("SELECT 1 /* ; */ FROM m; SELECT 2 FROM n", 2),
+    ("SELECT 1 FROM m /* an open comment; to the end", 1),
+    ("SELECT a - b FROM m; SELECT 1 / 2 FROM n", 2),
+    ("SELECT * FROM m WHERE t =~ /a;b/; SELECT 2 FROM n", 2),
+])
+def test_comments_hold_no_statement_end(query: str, count: int) -> None:
+    assert len(split_statements(query)) == count

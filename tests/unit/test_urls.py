@@ -290,3 +290,19 @@ def test_a_udp_write_refuses_a_database_or_policy_it_cannot_reach(target: dict[s
     with InfluxDBClient(use_udp=True, udp_port=9, mode="blocking") as client, \
             pytest.raises(ValueError, match="UDP listener"):
         client.write({"measurement": "m", "fields": {"v": 1}}, **target)
+
+
+@pytest.mark.parametrize(("argument", "hint"), [
+    ("databse", "did you mean 'database'?"), ("verfy_ssl", "did you mean 'verify_ssl'?"),
+    ("time_out", "did you mean 'timeout'?"), ("raise_for_statu", "did you mean"),
+])
+def test_an_unknown_argument_is_refused_at_construction(argument: str, hint: str) -> None:
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{argument}'; {hint}"):
+        InfluxDBClient(**{argument: "x"})
+    with pytest.raises(TypeError, match=f"'{argument}'"):
+        InfluxDBClient.from_url("http://localhost:8086/db", **{argument: "x"})
+
+
+def test_arguments_of_aiohttp_sessions_are_passed_on() -> None:
+    client = InfluxDBClient(trust_env=True, raise_for_status=False)
+    assert client._transport._session_options == {"trust_env": True, "raise_for_status": False}
