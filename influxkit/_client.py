@@ -18,16 +18,17 @@ import os
 import ssl as ssl_module
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from . import _admin
-from ._blocking import ModeSwitch, dual
+from ._blocking import ModeSwitch
 from ._compat import write_measurement_call, write_points_call
 from ._core.backoff import RetryPolicy
 from ._core.credentials import Credentials
 from ._core.limits import MAX_REQUEST_BYTES
 from ._core.urls import environment_options, merge_options, parse_url
 from ._decode.outputs import check_output
+from ._dual import AsyncMode, BlockingMode, Dual, dual
 from ._encode.datagrams import MAX_DATAGRAM_BYTES
 from ._engine import ChunkedResponse, Engine
 from ._session import Session
@@ -43,26 +44,29 @@ from ._writer import AsyncWriter, BlockingWriter
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from typing_extensions import Self
+
 __all__ = ["ChunkedResponse", "InfluxDBClient"]
 
-_C = TypeVar("_C", bound="InfluxDBClient")
+M = TypeVar("M", bound=str)
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def _command(function: Callable[Concatenate[Engine, P], Coroutine[Any, Any, R]]
-             ) -> Callable[Concatenate[InfluxDBClient, P], Any]:
+             ) -> Dual[P, R]:
     """A coroutine function of the engine, as a method of the client that follows its
     mode (a coroutine in async mode, the result in blocking mode)."""
 
-    @functools.wraps(function)
-    def method(self: InfluxDBClient, *args: P.args, **kwargs: P.kwargs) -> Any:
-        return self._modes(function(self._engine, *args, **kwargs))
+    async def method(self: InfluxDBClient[Any], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await function(self._engine, *args, **kwargs)
 
-    return method  # type: ignore[return-value]  # functools.wraps hides the signature
+    # Its name, documentation and signature are the command's (less the engine).
+    functools.update_wrapper(method, function)
+    return dual(method)
 
 
-class InfluxDBClient:
+class InfluxDBClient(Generic[M]):
     """A client for InfluxDB's HTTP API, asynchronous by default and blocking on request.
 
     Args:
@@ -111,6 +115,84 @@ class InfluxDBClient:
     65,507. Lines are never cut: a longer line is refused before anything is sent.
     Datagrams go out in bursts of 16 kB, 1 ms apart (at most about 16 MB/s), so as not
     to overrun the listener's socket buffer: UDP has no flow control."""
+
+    @overload
+    def __init__(
+        self: InfluxDBClient[AsyncMode],
+        host: str = ...,
+        port: int = ...,
+        path: str = ...,
+        mode: AsyncMode = ...,
+        output: str = ...,
+        db: str | None = ...,
+        database: str | None = ...,
+        ssl: bool | ssl_module.SSLContext = ...,
+        *,
+        unix_socket: str | None = ...,
+        username: str | None = ...,
+        password: str | None = ...,
+        token: str | None = ...,
+        timeout: ClientTimeout | float | None = ...,
+        verify_ssl: bool = ...,
+        gzip: bool = ...,
+        default_tags: Mapping[str, Any] | None = ...,
+        use_udp: bool = ...,
+        udp_port: int = ...,
+        loop: asyncio.AbstractEventLoop | None = ...,
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: InfluxDBClient[BlockingMode],
+        host: str = ...,
+        port: int = ...,
+        path: str = ...,
+        mode: BlockingMode = ...,
+        output: str = ...,
+        db: str | None = ...,
+        database: str | None = ...,
+        ssl: bool | ssl_module.SSLContext = ...,
+        *,
+        unix_socket: str | None = ...,
+        username: str | None = ...,
+        password: str | None = ...,
+        token: str | None = ...,
+        timeout: ClientTimeout | float | None = ...,
+        verify_ssl: bool = ...,
+        gzip: bool = ...,
+        default_tags: Mapping[str, Any] | None = ...,
+        use_udp: bool = ...,
+        udp_port: int = ...,
+        loop: asyncio.AbstractEventLoop | None = ...,
+        **kwargs: Any,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: InfluxDBClient[Any],
+        host: str = ...,
+        port: int = ...,
+        path: str = ...,
+        mode: str = ...,
+        output: str = ...,
+        db: str | None = ...,
+        database: str | None = ...,
+        ssl: bool | ssl_module.SSLContext = ...,
+        *,
+        unix_socket: str | None = ...,
+        username: str | None = ...,
+        password: str | None = ...,
+        token: str | None = ...,
+        timeout: ClientTimeout | float | None = ...,
+        verify_ssl: bool = ...,
+        gzip: bool = ...,
+        default_tags: Mapping[str, Any] | None = ...,
+        use_udp: bool = ...,
+        udp_port: int = ...,
+        loop: asyncio.AbstractEventLoop | None = ...,
+        **kwargs: Any,
+    ) -> None: ...
 
     def __init__(
         self,
@@ -164,6 +246,11 @@ class InfluxDBClient:
         self._transport.opener = self.create_session
         self._engine = Engine(self, self._transport)
 
+    if TYPE_CHECKING:
+        @property
+        def _mode_type(self) -> M:
+            """The mode, as type checkers know it (see :mod:`influxkit._dual`)."""
+
     # -- configuration -------------------------------------------------------------------
 
     @property
@@ -207,7 +294,7 @@ class InfluxDBClient:
     # -- other ways to make one ------------------------------------------------------------
 
     @classmethod
-    def from_url(cls: type[_C], url: str, **kwargs: Any) -> _C:
+    def from_url(cls, url: str, **kwargs: Any) -> InfluxDBClient[Any]:
         """Make a client from one URL.
 
         Args:
@@ -250,7 +337,7 @@ class InfluxDBClient:
         return cls(**merge_options(parse_url(url), kwargs))
 
     @classmethod
-    def from_dsn(cls: type[_C], dsn: str, **kwargs: Any) -> _C:
+    def from_dsn(cls, dsn: str, **kwargs: Any) -> InfluxDBClient[Any]:
         """:meth:`from_url` under influxdb-python's name.
 
         One difference: the port of a ``udp+influxdb://`` URL is the UDP port here
@@ -260,7 +347,7 @@ class InfluxDBClient:
         return cls(**merge_options(parse_url(dsn), kwargs))
 
     @classmethod
-    def from_env(cls: type[_C], **kwargs: Any) -> _C:
+    def from_env(cls, **kwargs: Any) -> InfluxDBClient[Any]:
         """Make a client from environment variables.
 
         ``INFLUX_URL`` gives the server as for :meth:`from_url` (by default the
@@ -326,6 +413,15 @@ class InfluxDBClient:
         """
         return await self._transport.new_session(**kwargs)
 
+    @overload
+    def close(self: InfluxDBClient[BlockingMode]) -> None: ...
+
+    @overload
+    def close(self: InfluxDBClient[AsyncMode]) -> Coroutine[Any, Any, None]: ...
+
+    @overload
+    def close(self) -> Any: ...
+
     def close(self) -> Any:
         """Close the client's connections (a coroutine in async mode).
 
@@ -347,7 +443,7 @@ class InfluxDBClient:
         self._transport.close_elsewhere(runner.loop, runner.run)
         runner.stop()
 
-    def __enter__(self) -> InfluxDBClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -356,7 +452,7 @@ class InfluxDBClient:
         # closed from the private thread's point of view.
         self._close_blocking()
 
-    async def __aenter__(self) -> InfluxDBClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -372,8 +468,11 @@ class InfluxDBClient:
     # -- the engine's operations -------------------------------------------------------
 
     @dual
-    async def ping(self) -> dict[str, str]:
+    async def ping(self, *, timeout: float | None = None) -> dict[str, str]:
         """Ping the server.
+
+        Args:
+            timeout: seconds the ping may take, instead of the client's timeout.
 
         Returns:
             The response headers, e.g. ``{'X-Influxdb-Version': '1.8.10', ...}``.
@@ -382,11 +481,12 @@ class InfluxDBClient:
             InfluxDBHTTPError: for a non-2xx answer.
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        return await self._engine.ping()
+        return await self._engine.ping(timeout=timeout)
 
     @dual
     async def write(
         self,
+        /,
         data: Any,
         measurement: str | None = None,
         db: str | None = None,
@@ -396,6 +496,8 @@ class InfluxDBClient:
         *,
         batch_size: int | None = None,
         concurrency: int = 1,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
         **extra_tags: Any,
     ) -> bool:
         """Write points.
@@ -418,8 +520,17 @@ class InfluxDBClient:
             concurrency: requests in flight at once. More than one is faster for bulk
                 loads, but batches may then land out of order: if the input holds the
                 same point (series and time) twice, the later one may not win.
-            **extra_tags: tags added to every point (``batch_size`` and
-                ``concurrency`` can't be tag names here).
+            timeout: seconds the whole write may take (every request of it, and its
+                retries); by default only the client's timeout of each request applies.
+                When it is up the write is cancelled (no request of it left running)
+                and an :class:`InfluxDBTimeoutError` raised; the log says how many of
+                its requests were stored.
+            retry: a :class:`RetryPolicy`: each request of the write is sent again
+                after a failure the policy retries (a connection error, 429, 5xx),
+                after its delay. None (the default) sends each request once; for
+                points that must be delivered whatever happens, use :meth:`writer`.
+            **extra_tags: tags added to every point (``batch_size``, ``concurrency``,
+                ``timeout`` and ``retry`` can't be tag names here).
 
         Encoding runs in a worker thread while earlier batches are sent. A DataFrame is
         checked whole and then encoded batch by batch, so memory stays bounded however
@@ -437,7 +548,7 @@ class InfluxDBClient:
         """
         return await self._engine.write(data, measurement, db, precision, rp, tag_columns,
                                         batch_size=batch_size, concurrency=concurrency,
-                                        **extra_tags)
+                                        timeout=timeout, retry=retry, **extra_tags)
 
     @dual
     async def query(
@@ -450,6 +561,8 @@ class InfluxDBClient:
         db: str | None = None,
         params: Mapping[str, Any] | None = None,
         output: str | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Any:
         """Run an InfluxQL query.
 
@@ -464,6 +577,11 @@ class InfluxDBClient:
             params: bind parameters, referenced as ``$name`` in the query. Values are
                 sent apart from the query text, so they need no quoting.
             output: the output of this query, instead of the client's :attr:`output`.
+            timeout: seconds the query may take, its answer read whole (for a chunked
+                query: until its first chunk); by default only the client's timeout
+                applies. When it is up, :class:`InfluxDBTimeoutError` is raised.
+            retry: a :class:`RetryPolicy`: the query is sent again after a failure the
+                policy retries (a connection error, an answer cut short, 429, 5xx).
 
         Returns:
             In ``'json'`` output, the result dict as the server's JSON has it. In
@@ -479,7 +597,7 @@ class InfluxDBClient:
         """
         return await self._engine.query(q, epoch=epoch, chunked=chunked,
                                         chunk_size=chunk_size, db=db, params=params,
-                                        output=output)
+                                        output=output, timeout=timeout, retry=retry)
 
     # -- the other clients' ways of writing ----------------------------------------------
 
@@ -587,7 +705,7 @@ class InfluxDBClient:
 
     def session(self, autocommit_every: int | None = None, retention_policy: str | None = None,
                 precision: str | None = None, db: str | None = None,
-                retry: RetryPolicy | None = None) -> Session:
+                retry: RetryPolicy | None = None) -> Session[M]:
         """Start a :class:`Session`: points collected, then written together on commit.
 
         Args:
@@ -612,8 +730,18 @@ class InfluxDBClient:
         Raises:
             ValueError: without a database, or for an invalid option.
         """
-        return Session(self._engine, self._modes, autocommit_every, retention_policy,
-                       precision, db, retry)
+        session: Session[M] = Session(self._engine, self._modes, autocommit_every,
+                                      retention_policy, precision, db, retry)
+        return session
+
+    @overload
+    def writer(self: InfluxDBClient[BlockingMode], **options: Any) -> BlockingWriter: ...
+
+    @overload
+    def writer(self: InfluxDBClient[AsyncMode], **options: Any) -> AsyncWriter: ...
+
+    @overload
+    def writer(self, **options: Any) -> Any: ...
 
     def writer(self, **options: Any) -> Any:
         """A batching writer on this client: hand it points, it sends them in batches,

@@ -41,7 +41,7 @@ _FRAME_FORM: Final = inspect.signature(_frame_form)
 # The parameters of write(): shared tags of these names can't be passed on to it.
 _WRITE_PARAMETERS: Final = frozenset(
     {"data", "measurement", "db", "precision", "rp", "tag_columns", "batch_size",
-     "concurrency"})
+     "concurrency", "timeout", "retry"})
 
 
 def write_points_call(points: Any, *args: Any, **kwargs: Any

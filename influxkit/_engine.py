@@ -14,10 +14,13 @@ here that calls :meth:`Transport.request`, and expose it on the client.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
 
+from ._core.backoff import RetryPolicy
 from ._core.credentials import Credentials
 from ._core.influxql import build_statement, encode_params, split_statements
 from ._core.time import normalize_precision
@@ -26,12 +29,14 @@ from ._decode.outputs import check_output, collector, convert
 from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
 from ._encode.lines import Block, cut_block
 from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
-from ._errors import InfluxDBError, InfluxDBHTTPError
+from ._errors import InfluxDBError, InfluxDBHTTPError, InfluxDBTimeoutError
 from ._transport import ClientResponse, Transport
 
 __all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]
 
 logger = logging.getLogger("influxkit")
+
+T = TypeVar("T")
 
 
 class EngineSettings(Protocol):
@@ -100,11 +105,15 @@ class Engine:
 
     # -- operations ----------------------------------------------------------------------
 
-    async def ping(self) -> dict[str, str]:
+    async def ping(self, *, timeout: float | None = None) -> dict[str, str]:
         """The headers of ``/ping``'s answer."""
-        response = await self._transport.request("GET", "ping")
-        response.release()
-        return dict(response.headers)
+
+        async def ping() -> dict[str, str]:
+            response = await self._transport.request("GET", "ping")
+            response.release()
+            return dict(response.headers)
+
+        return await _within(timeout, "ping", ping())
 
     async def post_lines(self, body: Block, params: Mapping[str, str]) -> None:
         """Post one request body of line protocol to ``/write``."""
@@ -114,8 +123,19 @@ class Engine:
                     precision: str | None = None, rp: str | None = None,
                     tag_columns: Iterable[str] | None = None, *,
                     batch_size: int | None = None, concurrency: int = 1,
+                    timeout: float | None = None, retry: RetryPolicy | None = None,
                     **extra_tags: Any) -> bool:
         """Write points (see :meth:`InfluxDBClient.write`)."""
+        _check_call_options(timeout, retry)
+        return await _within(timeout, "write", self._write(
+            data, measurement, db, precision, rp, tag_columns, batch_size, concurrency, retry,
+            extra_tags))
+
+    async def _write(self, data: Any, measurement: str | None, db: str | None,
+                     precision: str | None, rp: str | None,
+                     tag_columns: Iterable[str] | None, batch_size: int | None,
+                     concurrency: int, retry: RetryPolicy | None,
+                     extra_tags: dict[str, Any]) -> bool:
         settings = self._settings
         if settings.use_udp and (db is not None or rp is not None):
             raise ValueError(
@@ -151,11 +171,11 @@ class Engine:
             # Nothing is sent before everything is encoded, and so checked.
             blocks = await asyncio.to_thread(list, blocks)
             bodies = request_bodies(blocks, settings.max_request_bytes, batch_size)
-        await self._post_all(bodies, params, concurrency)
+        await self._post_all(bodies, params, concurrency, retry)
         return True
 
     async def _post_all(self, bodies: Iterator[Block], params: Mapping[str, str],
-                        concurrency: int) -> None:
+                        concurrency: int, retry: RetryPolicy | None = None) -> None:
         """Post request bodies, ``concurrency`` at a time, while the next are encoded.
 
         The bodies are made by an iterator that encodes as it goes: it runs in a worker
@@ -173,7 +193,8 @@ class Engine:
         async def post() -> None:
             nonlocal sent
             while (body := await queue.get()) is not None:
-                await self._transport.post_lines(body, params)
+                await _retrying(retry, "write", functools.partial(
+                    self._transport.post_lines, body, params))
                 sent += 1
 
         tasks = [asyncio.ensure_future(produce())]
@@ -212,9 +233,10 @@ class Engine:
 
     async def query(self, q: str, *, epoch: str | None = "ns", chunked: bool = False,
                     chunk_size: int | None = None, db: str | None = None,
-                    params: Mapping[str, Any] | None = None,
-                    output: str | None = None) -> Any:
+                    params: Mapping[str, Any] | None = None, output: str | None = None,
+                    timeout: float | None = None, retry: RetryPolicy | None = None) -> Any:
         """Run an InfluxQL query (see :meth:`InfluxDBClient.query`)."""
+        _check_call_options(timeout, retry)
         # The output is checked, its library imported, before anything is sent.
         output = check_output(self._settings.output if output is None else output)
         form = {"q": q, "chunked": "true"}
@@ -227,6 +249,33 @@ class Engine:
             form["chunk_size"] = str(int(chunk_size))
         if params:
             form["params"] = encode_params(params)
+        if chunked:
+            # The stream is returned once it has begun: the timeout and the retries are
+            # those of its beginning.
+            return await _within(timeout, "query", _retrying(
+                retry, "query", functools.partial(self._open, form, q, output, epoch)))
+        return await _within(timeout, "query", _retrying(
+            retry, "query", functools.partial(self._whole, form, q, output, epoch)))
+
+    async def _whole(self, form: dict[str, str], q: str, output: str,
+                     epoch: str | None) -> Any:
+        """The whole answer of a query, in ``output``."""
+        stream = await self._open(form, q, output, epoch)
+        # Outputs are built piece by piece as the chunks arrive, while the server is
+        # busy with the next ones.
+        result = collector(output, epoch)
+        check = stream.check
+        try:
+            async for document in stream.documents():
+                check(document)
+                result.add(document)
+        finally:
+            stream.release()
+        return result.result()
+
+    async def _open(self, form: dict[str, str], q: str, output: str,
+                    epoch: str | None) -> ChunkedResponse:
+        """Send a query; return its answer as a stream of chunks."""
         # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
         # real error of a failed statement (its plain answer says "not executed"), and
         # it lets large answers be decoded as they arrive.
@@ -243,20 +292,7 @@ class Engine:
             self._accept = JSON
             response = await self._transport.request("POST", "query", data=form,
                                                      headers={"Accept": JSON})
-        stream = ChunkedResponse(self._transport, response, q, output, epoch)
-        check = stream.check
-        if chunked:
-            return stream
-        # Outputs are built piece by piece as the chunks arrive, while the server is
-        # busy with the next ones.
-        result = collector(output, epoch)
-        try:
-            async for document in stream.documents():
-                check(document)
-                result.add(document)
-        finally:
-            stream.release()
-        return result.result()
+        return ChunkedResponse(self._transport, response, q, output, epoch)
 
     async def run_statement(self, template: str, values: Mapping[str, Any], *,
                             db: str | None = None, hide: str | None = None,
@@ -396,3 +432,46 @@ def request_bodies(blocks: Iterable[Block], limit: int,
             count += piece_lines
     if batch:
         yield b"\n".join(batch)
+
+
+def _check_call_options(timeout: float | None, retry: RetryPolicy | None) -> None:
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy, not {retry!r}")
+
+
+async def _within(timeout: float | None, what: str, operation: Awaitable[T]) -> T:
+    """``operation``, given at most ``timeout`` seconds when it is not None.
+
+    Raises:
+        InfluxDBTimeoutError: when the time is up (the operation is cancelled: no
+            request of it is left running).
+    """
+    if timeout is None:
+        return await operation
+    try:
+        return await asyncio.wait_for(operation, timeout)
+    except asyncio.TimeoutError:
+        raise InfluxDBTimeoutError(f"{what}: not done within its timeout of {timeout:g} s"
+                                   ) from None
+
+
+async def _retrying(policy: RetryPolicy | None, what: str,
+                    attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()``, made again after a failure ``policy`` says is worth retrying,
+    after the delay it says."""
+    if policy is None:
+        return await attempt()
+    started = time.monotonic()
+    retry = 0
+    while True:
+        try:
+            return await attempt()
+        except InfluxDBError as exc:
+            retry += 1
+            wait = policy.next_delay(exc, retry, time.monotonic() - started)
+            if wait is None:
+                raise
+            logger.info("%s: %s; retry %d in %.2f s", what, exc, retry, wait)
+            await asyncio.sleep(wait)

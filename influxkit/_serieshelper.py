@@ -32,7 +32,7 @@ class SessionMaker(Protocol):
 
     def session(self, autocommit_every: int | None = None,
                 retention_policy: str | None = None, precision: str | None = None,
-                db: str | None = None, retry: RetryPolicy | None = None) -> Session: ...
+                db: str | None = None, retry: RetryPolicy | None = None) -> Session[Any]: ...
 
 __all__ = ["SeriesHelper"]
 

@@ -14,11 +14,12 @@ import asyncio
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from ._blocking import ModeSwitch, dual
+from ._blocking import ModeSwitch
 from ._core.backoff import RetryPolicy
 from ._core.time import normalize_precision
+from ._dual import dual
 from ._encode.lines import count_lines
 from ._encode.point import measurement_point
 from ._encode.serialize import EncodedLines, encodes_quickly, iter_serialize
@@ -27,6 +28,8 @@ from ._writer import Batch, WriteEngine, deliver
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from typing_extensions import Self
 
 __all__ = ["LoopLock", "PointStore", "Session"]
 
@@ -112,7 +115,10 @@ def _count(blocks: list[EncodedLines]) -> int:
     return sum(count_lines(block) for block in blocks if block)
 
 
-class Session:
+M = TypeVar("M", bound=str)
+
+
+class Session(Generic[M]):
     """Points collected and written together on :meth:`commit`.
 
     Made by :meth:`InfluxDBClient.session`. Hand it anything
@@ -172,6 +178,11 @@ class Session:
         self._modes = modes
         self._pending = _Pending(self.precision)
 
+    if TYPE_CHECKING:
+        @property
+        def _mode_type(self) -> M:
+            """The mode, as type checkers know it (see :mod:`influxkit._dual`)."""
+
     @property
     def pending(self) -> int:
         """The number of points waiting for a commit."""
@@ -184,7 +195,7 @@ class Session:
     # -- handing points over -------------------------------------------------------------
 
     @dual
-    async def write(self, data: Any, measurement: str | None = None,
+    async def write(self, /, data: Any, measurement: str | None = None,
                     tag_columns: Iterable[str] | None = None, **extra_tags: Any) -> None:
         """Hand points over: anything :meth:`InfluxDBClient.write` accepts.
 
@@ -203,6 +214,10 @@ class Session:
                 is kept.
             InfluxDBError: from an autocommit that failed (the points are kept).
         """
+        await self._write(data, measurement, tag_columns, extra_tags)
+
+    async def _write(self, data: Any, measurement: str | None,
+                     tag_columns: Iterable[str] | None, extra_tags: Mapping[str, Any]) -> None:
         if encodes_quickly(data):
             blocks = self._encode(data, measurement, tag_columns, extra_tags)
         else:
@@ -212,9 +227,10 @@ class Session:
         if self.autocommit_every is not None and additions >= self.autocommit_every:
             await self._commit(self._pending)
 
-    def write_measurement(self, name: str, *, tags: Mapping[str, Any] | None = None,
-                          timestamp: Any = None, precision: str | None = None,
-                          value: Any = None, **fields: Any) -> Any:
+    @dual
+    async def write_measurement(self, /, name: str, *, tags: Mapping[str, Any] | None = None,
+                                timestamp: Any = None, precision: str | None = None,
+                                value: Any = None, **fields: Any) -> None:
         """Hand over one point, inflow's way: ``write_measurement("temperature", value=21.3)``.
 
         As :meth:`InfluxDBClient.write_measurement`, except that the database and the
@@ -228,7 +244,7 @@ class Session:
         """
         point = measurement_point(name, tags, timestamp, precision, value, fields,
                                   now_precision=self.precision)
-        return self.write(point)
+        await self._write(point, None, None, {})
 
     def _encode(self, data: Any, measurement: str | None, tag_columns: Iterable[str] | None,
                 extra_tags: Mapping[str, Any]) -> list[EncodedLines]:
@@ -287,7 +303,7 @@ class Session:
 
     # -- context managers ----------------------------------------------------------------
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         self._modes.expect("blocking", "use 'async with client.session()'")
         return self
 
@@ -296,7 +312,7 @@ class Session:
         if exc_type is None:
             self._modes(self._commit(self._pending))
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
         self._modes.expect("async", "use 'with client.session()'")
         return self
 
