@@ -25,10 +25,13 @@ from influxkit.testing.faultproxy import FaultProxy
 FAST = RetryPolicy(retry_interval=0.05, max_retry_delay=0.3, max_retries=1000,
                    max_retry_time=60)
 OVERLOADED = b'{"error":"overloaded"}'
+# The points' times: nanoseconds from 2020-09-13 (integers before 1971 are refused as
+# times in the wrong unit).
+T0 = 1_600_000_000_000_000_000
 
 
 def points(n: int, start: int = 0) -> list[dict[str, Any]]:
-    return [{"measurement": "m", "fields": {"v": i}, "time": i}
+    return [{"measurement": "m", "fields": {"v": i}, "time": T0 + i}
             for i in range(start, start + n)]
 
 
@@ -224,7 +227,7 @@ def test_a_serieshelper_commit_too_large_for_the_server_is_split(
                 tags = ()
 
         for value in range(100):
-            Reading(v=value, time=value)
+            Reading(v=value, time=T0 + value)
         Reading.commit()
     assert stored(influxdb_server, database) == list(range(100))
     assert len([r for r in proxy.requests if r.status == 204]) >= 4

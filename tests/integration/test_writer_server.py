@@ -31,9 +31,16 @@ FAST = RetryPolicy(retry_interval=0.05, max_retry_delay=0.5, max_retries=1000,
                    max_retry_time=120)
 
 
-def points(n: int, start: int = 0, measurement: str = "m") -> list[dict[str, Any]]:
+# The points' times: nanoseconds from 2020-09-13 (integers before 1971 are refused as
+# times in the wrong unit).
+T0 = 1_600_000_000_000_000_000
+
+
+def points(n: int, start: int = 0, measurement: str = "m", t0: int = T0
+           ) -> list[dict[str, Any]]:
+    """Points ``start`` to ``start + n - 1``: point ``i`` has ``v=i`` at ``t0 + i``."""
     return [{"measurement": measurement, "tags": {"k": f"s{i % 7}"},
-             "fields": {"v": i}, "time": i} for i in range(start, start + n)]
+             "fields": {"v": i}, "time": t0 + i} for i in range(start, start + n)]
 
 
 def count(server: InfluxDBServer, db: str, measurement: str = "m",
@@ -92,7 +99,8 @@ async def test_batches_are_also_cut_by_bytes(client: InfluxDBClient,
     async with client.writer(batch_size=10_000, batch_bytes=2_000,
                              on_success=sent.append) as writer:
         await writer.write(points(500))
-    assert count(influxdb_server, database) == 500
+    # (Right after a shard is made, influxd may take a moment to show what it stored.)
+    await eventually(lambda: count(influxdb_server, database) == 500, timeout=5)
     assert len(sent) >= 5
     assert all(batch.size <= 2_000 for batch in sent)
 
@@ -126,14 +134,14 @@ async def test_targets_are_kept_apart(client: InfluxDBClient, influxdb_server: I
         async with client.writer() as writer:
             await writer.write(points(10))
             await writer.write(points(20), db=other)
-            await writer.write(points(30, time.time_ns() - 10**12), rp="week")
-            await writer.write({"measurement": "s", "fields": {"v": 1}, "time": 5},
+            await writer.write(points(30, t0=time.time_ns() - 10**12), rp="week")
+            await writer.write({"measurement": "s", "fields": {"v": 1}, "time": T0 // 10**9},
                                precision="s")
         assert count(influxdb_server, database) == 10
         assert count(influxdb_server, other) == 20
         assert count(influxdb_server, database, rp="week") == 30
         answer = influxdb_server.query('SELECT v FROM "s"', db=database)
-        assert answer["results"][0]["series"][0]["values"] == [["1970-01-01T00:00:05Z", 1]]
+        assert answer["results"][0]["series"][0]["values"] == [["2020-09-13T12:26:40Z", 1]]
     finally:
         influxdb_server.drop_database(other)
 
@@ -207,7 +215,7 @@ async def test_a_partial_write_is_reported_and_not_sent_again(
     now = time.time_ns()
     failures: list[BaseException] = []
     async with client.writer(on_error=lambda b, e: failures.append(e)) as writer:
-        await writer.write([*points(2), *points(3, now)])  # 1970 is beyond the policy
+        await writer.write([*points(2), *points(3, t0=now)])  # 2020 is beyond the policy
     assert count(influxdb_server, database) == 3
     assert writer.stats.points_dropped == 2
     assert writer.stats.points_written == 3
@@ -225,9 +233,9 @@ def test_a_batch_too_large_for_the_server_is_sent_in_halves(tmp_path: Path) -> N
                 writer.write(points(600))
             assert count(server, "db") == 600
             assert sum(batch.points for batch in sent) == 600
-            # About 10 kB in one batch: refused, then halves of 5 kB, refused, then
-            # quarters, stored.
-            assert len(sent) == 4
+            # About 20 kB in one batch: refused, then halves and quarters, refused,
+            # then eighths of about 2.5 kB, stored.
+            assert len(sent) == 8
             assert all(batch.size <= 3_000 for batch in sent)
             with client.writer() as writer:
                 huge = {"measurement": "m", "fields": {"v": 1, "s": "x" * 5_000}}
@@ -377,46 +385,111 @@ async def test_a_spill_directory_has_one_writer_at_a_time(client: InfluxDBClient
             await client.writer(spill_dir=tmp_path).start()
 
 
+# A writer with a spill directory, in a process of its own, sending to a closed port:
+# each write() hands over 20 points; once it returned, the process says how many
+# points were handed over in all (written atomically, so the test never reads it half
+# made). The test kills it with SIGKILL wherever it is: writing a batch file,
+# syncing, recovering the files of the process killed before it, parking batches.
+KILLED_WRITER = textwrap.dedent("""
+    import asyncio, os, sys
+    from influxkit import InfluxDBClient
+    from influxkit._core.backoff import RetryPolicy
+
+    port, database, spill, progress, first = sys.argv[1:]
+    T0 = {T0}
+
+    async def main():
+        async with InfluxDBClient(port=int(port), db=database) as client:
+            writer = client.writer(batch_size=50, spill_dir=spill,
+                                   retry=RetryPolicy(retry_interval=0.01, max_retries=1))
+            await writer.start()
+            for start in range(int(first), int(first) + 10**6, 20):
+                await writer.write([{"measurement": "m", "fields": {"v": i},
+                                     "time": T0 + i} for i in range(start, start + 20)])
+                with open(progress + ".part", "w") as file:
+                    file.write(str(start + 20 - int(first)))
+                os.replace(progress + ".part", progress)
+
+    asyncio.run(main())
+""").replace("{T0}", str(T0))
+
+
+def _rfc3339(v: int) -> str:
+    """The time the server gives back for point ``v`` (at ``T0 + v``, v < 10**9)."""
+    fraction = f"{v:09d}".rstrip("0")
+    return f"2020-09-13T12:26:40{'.' + fraction if fraction else ''}Z"
+
+
 def test_a_killed_application_loses_nothing_it_handed_over(
         influxdb_server: InfluxDBServer, database: str, tmp_path: Path) -> None:
-    """SIGKILL mid-stream while the server is unreachable; the next writer on the same
-    directory delivers every point whose write() had returned."""
-    progress = tmp_path / "progress"
-    script = textwrap.dedent(f"""
-        import asyncio, os
-        from influxkit import InfluxDBClient
-        from influxkit._core.backoff import RetryPolicy
+    """SIGKILL in the middle of writes, twice (the second process recovers what the
+    first left, and is killed in turn), while the server is unreachable: the next
+    writer on the directory delivers every point whose write() had returned, each
+    point once, each at its own time (a torn line would be stored at the server's
+    time, or not at all)."""
+    spill = tmp_path / "spill"
+    handed_over: list[range] = []
+    attempted: list[range] = []
+    for first in (0, 10_000_000):
+        progress = tmp_path / f"progress{first}"
+        process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(_closed_port()),
+                                    database, str(spill), str(progress), str(first)])
+        try:
+            deadline = time.monotonic() + 60  # only turns a hang into a failure
+            while not progress.exists() or int(progress.read_text() or 0) < 1_000:
+                assert process.poll() is None, "the writing process ended early"
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        done = int(progress.read_text())
+        handed_over.append(range(first, first + done))
+        attempted.append(range(first, first + done + 20))  # the write() it was in
 
-        async def main():
-            async with InfluxDBClient(port={_closed_port()}, db={database!r}) as client:
-                writer = client.writer(batch_size=50, spill_dir={str(tmp_path / "spill")!r},
-                                       retry=RetryPolicy(retry_interval=0.01))
-                for i in range(100_000):
-                    await writer.write({{"measurement": "m", "fields": {{"v": i}}, "time": i}})
-                    with open({str(progress)!r} + ".part", "w") as file:
-                        file.write(str(i + 1))
-                    os.replace({str(progress)!r} + ".part", {str(progress)!r})
-
-        asyncio.run(main())
-    """)
-    process = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        deadline = time.monotonic() + 60
-        while not progress.exists() or int(progress.read_text() or 0) < 2_000:
-            assert process.poll() is None, "the writing process ended early"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    handed_over = int(progress.read_text())
+    sent: list[bytes] = []
     with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
                         mode="blocking") as client, \
-            client.writer(spill_dir=tmp_path / "spill") as writer:
+            client.writer(spill_dir=spill, on_success=lambda b: sent.extend(b.lines())
+                          ) as writer:
         writer.flush()
-    stored = values(influxdb_server, database)
-    assert len(stored) >= handed_over
-    assert stored == list(range(len(stored)))  # nothing but what was written
+    assert len(sent) == len(set(sent))  # each point sent once
+    answer = influxdb_server.query('SELECT v FROM "m"', db=database)
+    rows = answer["results"][0]["series"][0]["values"]
+    stored = {v for _, v in rows}
+    assert len(rows) == len(stored) == len(sent) == writer.stats.points_written
+    assert all(when == _rfc3339(v) for when, v in rows)  # no point at a wrong time
+    for whole in handed_over:
+        assert stored.issuperset(whole)
+    assert all(any(v in span for span in attempted) for v in stored)
+    assert writer.stats.files_damaged == 0
+    assert not list(spill.glob("*.lp"))
+
+
+@pytest.mark.parametrize("on_error", [False, True], ids=["raised", "on_error"])
+async def test_a_close_that_times_out_with_the_server_down_reports_every_point(
+        database: str, on_error: bool) -> None:
+    """The server cannot be reached and the retry policy would go on for minutes: a
+    close(timeout=...) reports every point not delivered (raised, or to on_error), the
+    batch in flight too, and counts them as failed."""
+    reported: list[Batch] = []
+    async with InfluxDBClient(port=_closed_port(), db=database) as client:
+        writer = client.writer(
+            batch_size=100, concurrency=2,
+            **({"on_error": lambda batch, error: reported.append(batch)} if on_error else {}))
+        await writer.write(points(250))
+        if on_error:
+            await writer.close(timeout=0.5)
+        else:
+            with pytest.raises(WriterError, match="250 point") as caught:
+                await writer.close(timeout=0.5)
+            reported = [batch for batch, _ in caught.value.failures]
+    values_reported = sorted(int(line.split(b"v=")[1].split(b"i")[0])
+                             for batch in reported for line in batch.lines())
+    assert values_reported == list(range(250))
+    assert writer.stats.points_failed == 250
+    assert writer.stats.buffered_points == 0
+    assert writer.stats.points_written == 0
 
 
 # -- blocking mode, threads, shutdown -------------------------------------------------------
@@ -445,7 +518,7 @@ def test_a_blocking_writer_still_open_at_exit_is_flushed(influxdb_server: Influx
         client = InfluxDBClient(port={influxdb_server.port}, db={database!r}, mode="blocking")
         writer = client.writer(batch_size=10_000, flush_interval=3600)
         for i in range(1_234):
-            writer.write({{"measurement": "m", "fields": {{"v": i}}, "time": i}})
+            writer.write({{"measurement": "m", "fields": {{"v": i}}, "time": {T0} + i}})
     """)
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     assert count(influxdb_server, database) == 1_234
