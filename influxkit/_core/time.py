@@ -2,6 +2,14 @@
 
 All arithmetic is on integers: a float never touches a timestamp, so nanoseconds
 survive every conversion. Naive datetimes are taken as UTC, always.
+
+An integer carries no unit: it is read in the write's precision. One that lands
+before 1971-01-01 there is refused as one in the wrong unit (``int(time.time())``
+written with the default nanoseconds would be stored in January 1970), naming the
+unit it probably has. Datetimes, dates, time strings and numpy or pandas times carry
+their unit and are never refused for being early: they are the way to write an
+earlier time. Every encoder checks integer times with :data:`INT_TIME_BOUNDS` and
+:func:`int_time_problem`, or through :func:`time_to_int`.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ import sys
 from typing import Any, Final
 
 __all__ = [
+    "EARLIEST_INT_NS",
+    "INT_TIME_BOUNDS",
     "PRECISIONS",
+    "int_time_problem",
     "normalize_precision",
     "parse_time_string",
     "rfc3339",
@@ -52,6 +63,17 @@ _EPOCH_DATE = _EPOCH.date()
 # The range InfluxDB stores, in nanoseconds: one nanosecond inside int64 on each side.
 MIN_NS: Final = -9_223_372_036_854_775_806
 MAX_NS: Final = 9_223_372_036_854_775_806
+_RANGE: Final = "1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z"
+
+#: 1971-01-01T00:00:00Z in nanoseconds: the earliest time an integer may give.
+EARLIEST_INT_NS: Final = 365 * 86_400_000_000_000
+
+#: The integers accepted as times in each precision (canonical names):
+#: ``(first, last)``, from 1971-01-01 to the end of InfluxDB's range.
+INT_TIME_BOUNDS: Final[dict[str, tuple[int, int]]] = {
+    precision: (-(-EARLIEST_INT_NS // unit), MAX_NS // unit)
+    for precision, unit in NS_PER_UNIT.items()
+}
 
 
 def normalize_precision(precision: str | None) -> str:
@@ -212,10 +234,8 @@ def time_to_int(value: Any, precision: str) -> int:
     """
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-        ns = number * NS_PER_UNIT[precision]
     elif hasattr(value, "__index__") and type(value).__module__ == "numpy":
         number = int(value)
-        ns = number * NS_PER_UNIT[precision]
     else:
         ns = to_ns(value)
         unit = NS_PER_UNIT[precision]
@@ -225,12 +245,31 @@ def time_to_int(value: Any, precision: str) -> int:
                 f"time {value!r} is not a whole number of {_UNIT_NAMES[precision]} "
                 f"(precision {precision!r}); pass a finer precision or round the time"
             )
-    if not MIN_NS <= ns <= MAX_NS:
-        raise ValueError(
-            f"time {value!r} is outside the range InfluxDB stores "
-            "(1677-09-21T00:12:43.145224194Z to 2262-04-11T23:47:16.854775806Z)"
-        )
+        if not MIN_NS <= ns <= MAX_NS:
+            raise ValueError(f"time {value!r} is outside the range InfluxDB stores ({_RANGE})")
+        return number
+    first, last = INT_TIME_BOUNDS[precision]
+    if not first <= number <= last:
+        raise ValueError(int_time_problem(number, precision))
     return number
+
+
+def int_time_problem(number: int, precision: str) -> str:
+    """Why the integer time ``number`` in ``precision`` (a canonical name), outside
+    :data:`INT_TIME_BOUNDS`, is refused: where it would land, and the units that would
+    put it between 1971 and 2262 (``"it looks like seconds: pass precision='s'"``)."""
+    ns = number * NS_PER_UNIT[precision]
+    likely = [unit for unit, per in NS_PER_UNIT.items()
+              if unit != precision and EARLIEST_INT_NS <= number * per <= MAX_NS]
+    hint = ""
+    if likely:
+        hint = (f"; it looks like {' or '.join(_UNIT_NAMES[unit] for unit in likely)}: pass "
+                + " or ".join(f"precision={unit!r}" for unit in likely))
+    where = f"time {number} at precision {precision!r}"
+    if not MIN_NS <= ns <= MAX_NS:
+        return f"{where} is outside the range InfluxDB stores ({_RANGE}){hint}"
+    return (f"{where} is {rfc3339(ns)}{hint}. An integer time before 1971 is refused as "
+            "one in the wrong unit; to write an earlier time, give it as a datetime")
 
 
 _UNIT_NAMES: Final = {

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from influxkit._core.limits import INT64_MAX, INT64_MIN
-from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+from influxkit._core.time import INT_TIME_BOUNDS, time_to_int
 from influxkit._errors import LineProtocolError
 
 from .rules import (
@@ -26,6 +26,9 @@ from .rules import (
 )
 
 __all__ = ["encode_dict", "encode_mapping"]
+
+# The integer times written as they are with nanoseconds; others go through time_to_int.
+_FIRST_NS, _LAST_NS = INT_TIME_BOUNDS["ns"]
 
 
 def encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mapping[str, Any],
@@ -88,7 +91,7 @@ def encode_mapping(point: Mapping[str, Any], measurement: Any, extra_tags: Mappi
     when = point.get("time")
     if when is None:
         return f"{line} {','.join(parts)}"
-    if not (type(when) is int and precision == "ns" and MIN_NS <= when <= MAX_NS):
+    if not (type(when) is int and precision == "ns" and _FIRST_NS <= when <= _LAST_NS):
         try:
             when = time_to_int(when, precision)
         except ValueError as exc:
@@ -168,8 +171,8 @@ def _shape_encoder(point: dict[str, Any], name: str, precision: str) -> Any:
     if point.get("time") is None:
         guards.append("when is None")
     else:
-        unit = NS_PER_UNIT[precision]
-        guards.append(f"when.__class__ is int and {-(-MIN_NS // unit)} <= when <= {MAX_NS // unit}")
+        first, last = INT_TIME_BOUNDS[precision]
+        guards.append(f"when.__class__ is int and {first} <= when <= {last}")
         template.append(" {when}")
     source = "\n".join([
         "def encode(point, measurement):",

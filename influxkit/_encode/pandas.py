@@ -20,9 +20,15 @@ cell is refused before anything is sent. The rules, beyond those of
   for a ``numpy.float32``; the text of a float is the shortest one that reads back as
   the same float64 (pyarrow writes ``1.0`` as ``1`` and ``1e-05`` as ``0.00001``,
   polars ``1.0`` and ``1e-5``, which line protocol reads as the same floats).
-- object columns: all ``str`` -> string fields, all ``bool`` -> booleans, all ``int``
-  -> integers, floats (with or without ints, or ``Decimal``) -> floats; any other mix
-  is written as strings, each value's ``str()`` (an enum's name), aioinflux's rule.
+- object columns are written only if their values have one line-protocol type, as
+  the mapping encoder writes each value: all strings (enum members among them, by
+  name), all integers (Python and numpy, never rounded), all floats (Python and
+  numpy floats, and ``Decimal`` values whose float64 is the same number) or all
+  booleans; missing cells (``None``, ``NaN``, ``pd.NA``, ``NaT``) are left out. Any
+  other column (``[1, "a", 2.5]``, ``[True, 1]``, ints with floats, bytes) is refused,
+  naming its first value of another type and its row: a field has one type, and
+  writing each value's ``str()`` (aioinflux's rule) or rounding integers to floats
+  would store something else.
 - Categorical columns are written as their categories' type.
 - Column names are checked even when the column has no value (``'time'``, empty,
   newline, trailing backslash are refused); a name used twice is refused.
@@ -54,13 +60,15 @@ from pandas.api.types import (
 )
 
 from influxkit._core.extras import require
-from influxkit._core.limits import INT64_MAX
+from influxkit._core.limits import INT64_MAX, INT64_MIN
 from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, normalize_precision, time_to_int
 from influxkit._errors import LineProtocolError
 
 from .lines import THREADS, Block, cut_lines, in_order
 from .rules import (
     TEXT_REFUSALS,
+    column_kind,
+    decimal_to_float,
     escape_key,
     escape_measurement,
     escape_tag_value,
@@ -254,7 +262,7 @@ def _field_column(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field
         and (pa.types.is_string(dtype.pyarrow_dtype)
              or pa.types.is_large_string(dtype.pyarrow_dtype))
     ):
-        return _string_field(_to_arrow_text(series, name), key)
+        return _string_field(_to_arrow_text(series, name, rows), key)
     if dtype == np.dtype(object):
         return _object_field(series, name, key, rows)
     raise LineProtocolError(
@@ -301,10 +309,25 @@ def _integer_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Fiel
     return _field_or_none(key, "int", integers, missing)
 
 
-def _to_arrow_text(values: Any, name: str) -> Any:
+def _to_arrow_text(values: Any, name: str, rows: _Rows | None = None) -> Any:
+    """Text values (str, None for missing) as a pyarrow array; ``rows`` names the row of
+    a value that is not valid Unicode (a lone surrogate), which UTF-8 cannot carry."""
     try:
         array = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError) as exc:
+        if rows is not None:
+            for position, value in enumerate(values):
+                if not isinstance(value, str):
+                    continue
+                try:
+                    value.encode()
+                except UnicodeEncodeError as bad:
+                    run = value[bad.start:bad.end]
+                    raise rows.error(
+                        f"column {name!r} has {value!r}, whose {run!r} is not valid "
+                        "Unicode (a lone surrogate) and cannot be sent as UTF-8",
+                        position, field=name, value=value,
+                    ) from None
         raise LineProtocolError(
             f"column {name!r} cannot be written as UTF-8 text: {exc}", field=name
         ) from None
@@ -324,41 +347,56 @@ def _string_field(text: Any, key: str) -> _Field | None:
 
 
 def _object_field(series: pd.Series, name: str, key: str, rows: _Rows) -> _Field | None:
+    """An object column: written if its values have one line-protocol type, as the
+    mapping encoder writes each (an enum member by name, a Decimal as its float)."""
     values = series.to_numpy(dtype=object)
     missing = np.asarray(pd.isna(values), dtype=np.bool_)
-    kind = infer_dtype(values, skipna=True)
-    if kind == "empty":
+    gaps = bool(missing.any())
+    present = values[~missing] if gaps else values
+
+    def row(position: int) -> int:
+        """The row of ``present[position]``."""
+        return int(np.flatnonzero(~missing)[position]) if gaps else position
+
+    try:
+        found = column_kind(name, present)
+    except LineProtocolError as exc:
+        raise rows.error(exc.reason, row(exc.index or 0), field=name, value=exc.value) from None
+    if found is None:
         return None
-    if kind == "string":
-        return _string_field(_to_arrow_text(values, name), key)
-    if kind == "boolean":
+    kind, classes = found
+    if kind == "str":
+        if any(issubclass(cls, enum.Enum) for cls in classes):
+            values = values.copy()
+            values[~missing] = [value.name if isinstance(value, enum.Enum) else value
+                                for value in present]
+        return _string_field(_to_arrow_text(values, name, rows), key)
+    if kind == "bool":
         flags = np.where(missing, False, values).astype(np.bool_)
         return _field_or_none(key, "bool", flags, missing)
-    if kind == "integer":
-        known = values[~missing]
+    if kind == "int":
+        integers = np.zeros(len(values), dtype=np.int64)
         try:
-            integers = np.zeros(len(values), dtype=np.int64)
-            integers[~missing] = known.astype(np.int64)
+            integers[~missing] = present.astype(np.int64)
         except OverflowError:
-            position = next(
-                i for i, v in enumerate(values)
-                if not missing[i] and not -INT64_MAX - 1 <= v <= INT64_MAX
-            )
+            position = next(i for i, value in enumerate(present)
+                            if not INT64_MIN <= int(value) <= INT64_MAX)
+            value = present[position]
             raise rows.error(
-                f"field {name!r} is {values[position]}, outside the 64-bit integer range "
-                "InfluxDB stores", position, field=name, value=values[position],
+                f"field {name!r} is {value}, outside the 64-bit integer range InfluxDB "
+                "stores", row(position), field=name, value=value,
             ) from None
         return _field_or_none(key, "int", integers, missing)
-    numbers = kind in ("mixed", "mixed-integer") and all(
-        isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-        for value in values[~missing])
-    if kind in ("floating", "mixed-integer-float", "decimal") or numbers:
-        floats = np.where(missing, np.nan, values).astype(np.float64)
-        return _float_field(floats, name, key, rows)
-    # Any other mix: aioinflux's rule, each value as its string representation.
-    texts = np.empty(len(values), dtype=object)
-    texts[~missing] = [_object_text(value) for value in values[~missing]]
-    return _string_field(_to_arrow_text(texts, name), key)
+    if any(issubclass(cls, Decimal) for cls in classes):
+        for position, value in enumerate(present):
+            if isinstance(value, Decimal):
+                try:
+                    decimal_to_float(value, name)
+                except LineProtocolError as exc:
+                    raise rows.error(exc.reason, row(position), field=name,
+                                     value=value) from None
+    floats = np.where(missing, np.nan, values).astype(np.float64)
+    return _float_field(floats, name, key, rows)
 
 
 def _object_text(value: Any) -> str:
@@ -421,7 +459,7 @@ def _tag_table(series: pd.Series, name: str, key: str, fallback: str | None,
     tag_rows = rows.through(codes)
     prefix = f",{key}="
     if len(distinct) and infer_dtype(distinct, skipna=False) == "string":
-        text = _to_arrow_text(distinct.to_numpy(dtype=object), name)
+        text = _to_arrow_text(distinct.to_numpy(dtype=object), name, tag_rows)
         # The refusals of rules.escape_tag_value, over the distinct values.
         for pattern, problem in TEXT_REFUSALS:
             found = pc.match_substring_regex(text, pattern)

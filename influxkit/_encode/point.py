@@ -8,7 +8,9 @@ its ``__influxkit_encoder__``, like every other input of :func:`serialize`.
 A point's time is kept as an integer in the point's own precision. Written with
 another precision, it is converted exactly: a time that is not a whole number of the
 write's unit (``1500`` ms written with precision ``'s'``) is refused, never
-truncated.
+truncated. An integer given as the time is in the point's precision, and refused if
+that puts it before 1971 (it is then most likely in another unit); a datetime is how
+to give an earlier time.
 """
 
 from __future__ import annotations
@@ -209,7 +211,9 @@ class Point:
 
         Raises:
             LineProtocolError: for a value that is not a time, one outside InfluxDB's
-                range, or one finer than ``precision``.
+                range, one finer than ``precision``, or an integer (or whole float)
+                that ``precision`` puts before 1971, which is most likely in another
+                unit: the error names it (give an earlier time as a datetime).
         """
         if write_precision is not None:
             if precision is not None and _unit(precision) != _unit(write_precision):
@@ -346,9 +350,9 @@ class Measurement(Point):
     Args:
         name: the measurement.
         tags: its tags.
-        timestamp: an ``int`` in seconds (inflow's unit), a ``datetime`` (naive means
-            UTC) or an ISO 8601 string, converted exactly; None lets the server
-            assign the time.
+        timestamp: an ``int`` in seconds (inflow's unit; from 1971 on), a ``datetime``
+            (naive means UTC) or an ISO 8601 string, converted exactly; None lets the
+            server assign the time.
         value: the field ``value``, inflow's usual single value.
         **fields: other fields.
 

@@ -1,34 +1,43 @@
 """polars DataFrames as line protocol, with polars expressions.
 
 A polars frame has no index: its times come from the column named ``time`` (a
-``Datetime``, or integers in the write's precision), or else from its only
-``Datetime`` column. Every other column is a field, except the tag columns. The rules
-are those of pandas frames (see :mod:`.pandas`): null and NaN cells are
-left out of their row's line, a row with no field left is refused, a tag column wins
-over an extra tag of the same name where it has a value, and everything line protocol
-cannot carry is refused before the first block, naming the row and the value.
+``Datetime``, or integers in the write's precision, from 1971 on: see
+:mod:`influxkit._core.time`), or else from its only ``Datetime`` column. Every other
+column is a field, except the tag columns. The rules are those of pandas frames (see
+:mod:`.pandas`): null and NaN cells are left out of their row's line, a row with no
+field left is refused, a tag column wins over an extra tag of the same name where it
+has a value, an ``Object`` column is written like a pandas object column (its values
+of one line-protocol type), every column's name is checked (an all-null one's too),
+and everything line protocol cannot carry is refused before the first block, naming
+the row and the value.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib
 import itertools
+import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final
+from decimal import Decimal
+from typing import Any, Final, NoReturn
 
 import polars as pl
 
-from influxkit._core.limits import INT64_MAX
-from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._core.limits import INT64_MAX, INT64_MIN
+from influxkit._core.time import INT_TIME_BOUNDS, MAX_NS, MIN_NS, NS_PER_UNIT, int_time_problem
 from influxkit._errors import LineProtocolError
 
 from .lines import THREADS, Block, cut_lines, cut_points, in_order
 from .rules import (
     KEY_ESCAPES,
     TEXT_REFUSALS,
+    column_kind,
+    decimal_to_float,
     escape_key,
     escape_measurement,
     extra_tag_pieces,
+    tag_text,
 )
 
 __all__ = ["iter_polars_lines"]
@@ -75,12 +84,14 @@ def iter_polars_lines(
         if name == time_name:
             raise LineProtocolError(f"tag column {name!r} is the time column", field=name)
     tag_keys = {name: escape_key(name, "tag key") for name in tag_names}
-    field_names = [name for name in df.columns if name != time_name and name not in tag_keys
-                   and df.schema[name] != pl.Null]  # a column with no value at all
-    field_keys = {name: escape_key(name, "field key") for name in field_names}
+    # Every field column's name is checked, even a column with no value at all.
+    field_keys = {name: escape_key(name, "field key") for name in df.columns
+                  if name != time_name and name not in tag_keys}
     extra = extra_tag_pieces(extra_tags)
     if df.height == 0:
         return
+    df = _typed_objects(df, list(field_keys), tag_names)
+    field_names = [name for name in field_keys if df.schema[name] != pl.Null]
 
     # Each line is one concat_str of pieces: text constants, and the text of each cell.
     # A piece of a column with missing cells is null there, and left out.
@@ -126,6 +137,88 @@ def iter_polars_lines(
         offsets = [0, *itertools.accumulate((lines.str.len_bytes() + 1).to_list())]
         for at, end in itertools.pairwise(cut_points(offsets, piece, block_bytes)):
             yield lines.slice(at, end - at).str.join("\n").cast(pl.Binary).item()
+
+
+def _typed_objects(df: pl.DataFrame, fields: list[str], tags: list[str]) -> pl.DataFrame:
+    """The frame with its ``Object`` columns (Python objects) typed as the pandas encoder
+    writes object columns: a field column as its values' one line-protocol type
+    (``Null`` when it has no value; values of several types are refused), a tag column
+    as the text of its values."""
+    columns = [_typed_object(df, name) for name in fields if df.schema[name] == pl.Object]
+    columns += [_tag_texts(df, name) for name in tags if df.schema[name] == pl.Object]
+    return df.with_columns(columns) if columns else df
+
+
+def _tag_texts(df: pl.DataFrame, name: str) -> pl.Series:
+    texts: list[str | None] = []
+    for row, value in enumerate(df[name].to_list()):
+        try:
+            texts.append(None if _is_missing(value) else tag_text(value, name))
+        except LineProtocolError as exc:
+            _refuse_at(row, exc.reason, name, value)
+    return pl.Series(name, texts, dtype=pl.Utf8)
+
+
+def _typed_object(df: pl.DataFrame, name: str) -> pl.Series:
+    values = df[name].to_list()
+    rows = [row for row, value in enumerate(values) if not _is_missing(value)]
+    present = [values[row] for row in rows]
+    try:
+        found = column_kind(name, present)
+    except LineProtocolError as exc:
+        _refuse_at(rows[exc.index or 0], exc.reason, name, exc.value)
+    if found is None:
+        return pl.Series(name, [None] * len(values), dtype=pl.Null)
+    kind, _ = found
+    cells: list[Any] = [None] * len(values)
+    for row, value in zip(rows, present, strict=True):
+        try:
+            cells[row] = _object_cell(kind, value, name)
+        except LineProtocolError as exc:
+            _refuse_at(row, exc.reason, name, value)
+    dtype = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean, "str": pl.Utf8}[kind]
+    return pl.Series(name, cells, dtype=dtype)
+
+
+def _object_cell(kind: str, value: Any, name: str) -> Any:
+    """A value of an object column as the type of its column, or a refusal."""
+    if kind == "str":
+        text = value.name if isinstance(value, enum.Enum) else str(value)
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise LineProtocolError(
+                f"field {name!r} has {text!r}, whose {text[exc.start:exc.end]!r} is not "
+                "valid Unicode (a lone surrogate) and cannot be sent as UTF-8"
+            ) from None
+        return text
+    if kind == "int":
+        number = int(value)
+        if not INT64_MIN <= number <= INT64_MAX:
+            raise LineProtocolError(
+                f"field {name!r} is {number}, outside the 64-bit integer range InfluxDB stores"
+            )
+        return number
+    if kind == "float":
+        return decimal_to_float(value, name) if isinstance(value, Decimal) else float(value)
+    return bool(value)
+
+
+def _is_missing(value: Any) -> bool:
+    """A missing cell of an object column, as pandas has them: None, a NaN (of any float
+    type, a Decimal's), a NaT, or pandas' NA."""
+    if value is None:
+        return True
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    if isinstance(value, float) or type(value).__module__ == "numpy":
+        return bool(value != value)
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
+
+
+def _refuse_at(row: int, reason: str, field: str, value: Any) -> NoReturn:
+    raise LineProtocolError(f"{reason} (row {row})", index=row, field=field, value=value)
 
 
 def _has_pyarrow() -> bool:
@@ -218,8 +311,14 @@ def _time_text(df: pl.DataFrame, name: str, precision: str) -> list[pl.Expr]:
         else:
             expr = epoch * (per // unit_ns)
     elif dtype.is_integer():
-        low, high = -(-MIN_NS // unit_ns), MAX_NS // unit_ns
-        _check_range(df, column.cast(pl.Int64, strict=False), low, high, column)
+        # Integers are in the write's precision: from 1971 on (see _core.time).
+        first, last = INT_TIME_BOUNDS[precision]
+        raw = column.cast(pl.Int64, strict=False)
+        bad = (raw.is_null() | (raw < first) | (raw > last)).fill_null(True)
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            value = column[row]
+            _refuse_at(row, int_time_problem(int(value), precision), "time", value)
         expr = pl.col(name)
     else:
         raise LineProtocolError(

@@ -14,7 +14,26 @@ naming the point and the value, before anything is sent:
 - a measurement starting with ``#`` (the server reads the line as a comment and
   drops it without an error);
 - ``time`` as a tag or field key (the server drops the point);
-- NaN or infinite floats, integers outside int64, a point with no fields.
+- a field key InfluxQL reads as its own variable (:data:`SELECT_VARIABLES`: ``_name``,
+  ``_tagKey``, ``_tagValue``, ``_fieldKey``, ``_seriesKey``) and a measurement named
+  like an InfluxQL system source (:data:`SYSTEM_SOURCES`: ``_name``, ``_series``,
+  ``_measurements``, ``_tags``, ``_tagKeys``, ``_fieldKeys``, ``_tagKey``): influxd
+  stores them, but a ``SELECT`` returns something else in their place or refuses the
+  source (tag keys of those names read back, though a ``WHERE`` clause reads ``_name``
+  as the measurement's name, not a tag's);
+- NaN or infinite floats, integers outside int64, a :class:`~decimal.Decimal` whose
+  float64 is another number (beyond float64's range, or with more digits than a
+  float64 holds: it would be stored rounded), a point with no fields;
+- text that is not valid Unicode (a lone surrogate, which UTF-8 cannot carry); the
+  refusal names the measurement, the tag or field key, or the key whose value holds
+  it.
+
+An integer time is read in the write's precision; one that would land before 1971
+there is refused as one in the wrong unit (see :mod:`influxkit._core.time`).
+
+A DataFrame field column of Python objects is written only if its values have one of
+the types above (:func:`column_kind`): all strings (enum members by name), all
+integers, all floats (Decimals among them) or all booleans.
 
 A tag whose value is ``None`` or ``""`` is left out of its line, as is a field whose
 value is ``None``: InfluxDB has no null, and a missing tag reads back exactly like
@@ -37,16 +56,22 @@ from influxkit._errors import LineProtocolError
 
 __all__ = [
     "KEY_ESCAPES",
+    "SELECT_VARIABLES",
+    "SYSTEM_SOURCES",
     "TEXT_REFUSALS",
     "UNSAFE_BACKSLASH",
+    "column_kind",
+    "decimal_to_float",
     "escape_key",
     "escape_measurement",
     "escape_tag_value",
     "extra_tag_pieces",
+    "field_kind",
     "format_field",
     "format_string",
     "fragment_pieces",
     "tag_fragment",
+    "tag_text",
 ]
 
 
@@ -69,6 +94,18 @@ checks below test the same things directly."""
 
 # The server strips these from the start of a line and of its field set.
 _STRIPPED: Final = ("\t", "\x00")
+
+SELECT_VARIABLES: Final = frozenset({"_name", "_tagKey", "_tagValue", "_fieldKey",
+                                     "_seriesKey"})
+"""Field keys InfluxDB 1.x stores but cannot read back: in a ``SELECT`` its engine reads
+these names as its own variables (the measurement, the series' tag keys or values, the
+measurement's field keys, the series key), whatever the point holds. As tag keys they
+read back (``SELECT *``, ``GROUP BY``, ``::tag``)."""
+
+SYSTEM_SOURCES: Final = frozenset({"_fieldKeys", "_measurements", "_name", "_series",
+                                   "_tagKey", "_tagKeys", "_tags"})
+"""Measurements InfluxDB 1.x stores but cannot read back: InfluxQL takes these names for
+its system sources, and refuses to ``SELECT`` from them."""
 KEY_ESCAPES: Final = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 """How tag keys, tag values and field keys are escaped."""
 
@@ -127,6 +164,12 @@ def escape_measurement(name: Any) -> str:
             f"measurement {text!r} starts with {text[0]!r}, which the server strips",
             field="measurement", value=text,
         )
+    if text in SYSTEM_SOURCES:
+        raise LineProtocolError(
+            f"measurement {text!r} is the name of an InfluxQL system source: the server "
+            "would store the points, but no SELECT can read them", field="measurement",
+            value=text,
+        )
     escaped = text.translate(_MEASUREMENT_ESCAPES)
     if type(name) is str:
         if len(measurement_cache) >= _CACHE_LIMIT:
@@ -156,6 +199,15 @@ def escape_key(key: Any, role: str = "field key") -> str:
             f"{role} {text!r} starts with {text[0]!r}, which the server strips",
             field=role, value=text,
         )
+    if text in SELECT_VARIABLES:
+        if role == "field key":
+            raise LineProtocolError(
+                f"field key {text!r} is a variable of InfluxQL: the server would store the "
+                "field, but a SELECT returns something else in its place (the "
+                "measurement, a tag or field key, the series key)", field=role, value=text,
+            )
+        # A tag key of the name is fine, but the cache is shared with field keys.
+        return text.translate(KEY_ESCAPES)
     escaped = text.translate(KEY_ESCAPES)
     if type(key) is str:
         if len(key_cache) >= _CACHE_LIMIT:
@@ -176,17 +228,7 @@ def escape_tag_value(value: Any, key: str = "") -> str:
             return tag_value_cache[value]
         except KeyError:
             pass
-    if value is None:
-        return ""
-    if isinstance(value, enum.Enum):
-        text = value.name
-    elif isinstance(value, (str, int, float, Decimal)) or type(value).__module__ == "numpy":
-        text = str(value)
-    else:
-        raise LineProtocolError(
-            f"tag {key!r} has a value of type {type(value).__name__}: {value!r}; "
-            "tag values are strings", field=key, value=value,
-        )
+    text = tag_text(value, key)
     if not text:
         return ""
     _check_text(text, f"tag {key!r} value", key, value)
@@ -196,6 +238,21 @@ def escape_tag_value(value: Any, key: str = "") -> str:
             tag_value_cache.clear()
         tag_value_cache[value] = escaped
     return escaped
+
+
+def tag_text(value: Any, key: str = "") -> str:
+    """A tag value as text, before escaping and checks: numbers as ``str()`` writes
+    them, an enum member by name, ``""`` for None (the tag is left out)."""
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (str, int, float, Decimal)) or type(value).__module__ == "numpy":
+        return str(value)
+    raise LineProtocolError(
+        f"tag {key!r} has a value of type {type(value).__name__}: {value!r}; "
+        "tag values are strings", field=key, value=value,
+    )
 
 
 def _as_name(name: Any, role: str) -> str:
@@ -269,12 +326,7 @@ def _format_other(value: Any, key: str) -> str | None:
     if isinstance(value, str):
         return format_string(str(value))
     if isinstance(value, Decimal):
-        if not value.is_finite() or math.isinf(float(value)):
-            raise LineProtocolError(
-                f"field {key!r} is {value!r}; line protocol cannot carry NaN, infinity or "
-                "numbers beyond the float64 range", field=key, value=value,
-            )
-        return str(value)
+        return repr(decimal_to_float(value, key))
     if type(value).__module__ == "numpy":
         import numpy as np
 
@@ -292,6 +344,102 @@ def _format_other(value: Any, key: str) -> str | None:
         f"field {key!r} has a value of type {type(value).__name__}: {value!r}; field values "
         "are float, int, bool or str", field=key, value=value,
     )
+
+
+def decimal_to_float(value: Decimal, key: str) -> float:
+    """The float64 a :class:`~decimal.Decimal` field is stored as, or a refusal when that
+    float is another number (its shortest text differs from the Decimal's value): the
+    Decimal would be stored rounded, an integer beyond 2**53 among them."""
+    number = float(value) if value.is_finite() else math.nan
+    if not math.isfinite(number):
+        raise LineProtocolError(
+            f"field {key!r} is {value!r}; line protocol cannot carry NaN, infinity or "
+            "numbers beyond the float64 range", field=key, value=value,
+        )
+    if Decimal(repr(number)) != value:
+        raise LineProtocolError(
+            f"field {key!r} is {value!r}, which a float64 field cannot hold exactly (it "
+            f"would be stored as {number!r}); round it first, or write an int for an "
+            "integer field", field=key, value=value,
+        )
+    return number
+
+
+# The line-protocol type of a field value, by its class, as format_field writes it.
+_KINDS: dict[type, str | None] = {float: "float", int: "int", bool: "bool", str: "str",
+                                  Decimal: "float"}
+_KIND_NAMES: Final = {"float": "a float", "int": "an integer", "bool": "a boolean",
+                      "str": "a string"}
+
+
+def field_kind(kind: type) -> str | None:
+    """The line-protocol type (``'float'``, ``'int'``, ``'bool'``, ``'str'``) that
+    :func:`format_field` writes values of class ``kind`` as, or None for a class it
+    refuses. An enum member is a string (its name), even an ``IntEnum``'s; a Decimal is
+    a float."""
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        pass
+    found: str | None = None
+    if issubclass(kind, bool):
+        found = "bool"
+    elif issubclass(kind, enum.Enum):
+        found = "str"
+    elif issubclass(kind, int):
+        found = "int"
+    elif issubclass(kind, (float, Decimal)):
+        found = "float"
+    elif issubclass(kind, str):
+        found = "str"
+    elif kind.__module__ == "numpy":
+        import numpy as np
+
+        if issubclass(kind, np.bool_):
+            found = "bool"
+        elif issubclass(kind, np.integer):
+            found = "int"
+        elif issubclass(kind, np.floating):
+            found = "float"
+    if len(_KINDS) < 1_000:
+        _KINDS[kind] = found
+    return found
+
+
+def column_kind(name: str, values: Any) -> tuple[str, set[type]] | None:
+    """The one line-protocol type of a DataFrame column's values (a sequence without its
+    missing cells), and their classes; None when there is no value.
+
+    A field has one type: values of two types, or of a type line protocol cannot carry,
+    are refused naming the first offending value, whose position in ``values`` is the
+    error's ``index`` (the caller names the row).
+    """
+    classes = set(map(type, values))
+    kinds = {kind: field_kind(kind) for kind in classes}
+    found = set(kinds.values())
+    if len(found) == 1 and None not in found:
+        return found.pop(), classes  # type: ignore[return-value]
+    if not classes:
+        return None
+    first = kinds[type(values[0])]
+    for position, value in enumerate(values):
+        kind = kinds[type(value)]
+        if kind is None:
+            raise LineProtocolError(
+                f"field {name!r} has a value of type {type(value).__name__}: {value!r}; "
+                "field values are float, int, bool or str", index=position, field=name,
+                value=value,
+            )
+        if kind != first:
+            assert first is not None
+            raise LineProtocolError(
+                f"field {name!r} holds {_KIND_NAMES[first]} ({values[0]!r}) and "
+                f"{_KIND_NAMES[kind]} ({value!r}): a field has one type, so one of them "
+                "would be stored as something else or refused; convert the column to "
+                "one type first (e.g. .astype(str) or .astype(float))",
+                index=position, field=name, value=value,
+            )
+    raise AssertionError("unreachable: the values have one type")  # pragma: no cover
 
 
 def _is_missing(value: Any) -> bool:

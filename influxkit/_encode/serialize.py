@@ -11,6 +11,7 @@ protocol given as text. To write a new type of input, give its class an
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
@@ -266,7 +267,8 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
 
 
 def _utf8(lines: list[str], first_index: int) -> bytes:
-    """Encode lines as UTF-8, naming the point of any text that isn't valid Unicode."""
+    """Encode lines as UTF-8, naming the point, and the part of it, of any text that
+    isn't valid Unicode (a lone surrogate)."""
     try:
         return "\n".join(lines).encode()
     except UnicodeEncodeError:
@@ -275,11 +277,61 @@ def _utf8(lines: list[str], first_index: int) -> bytes:
                 line.encode()
             except UnicodeEncodeError as exc:
                 bad = line[exc.start:exc.end]
+                field, what = _part_of_line(line, exc.start)
                 raise LineProtocolError(
-                    f"text {bad!r} in line {line!r} is not valid Unicode (a lone surrogate) "
-                    "and cannot be sent as UTF-8", index=first_index + offset, value=bad,
+                    f"{what} has {bad!r}, which is not valid Unicode (a lone surrogate) and "
+                    "cannot be sent as UTF-8", index=first_index + offset, field=field,
+                    value=bad,
                 ) from None
         raise
+
+
+_KEY_UNESCAPE: Final = re.compile(r"\\([,= ])")
+
+
+def _part_of_line(line: str, at: int) -> tuple[str | None, str]:
+    """Which part of a line holds its character ``at``: the ``field`` a refusal names
+    (``"measurement"``, ``"tag key"``, ``"field key"``, or the key of a tag or field
+    value) and how to describe it. Only on the error path: the line is scanned as the
+    server reads it (names escape ``,``, ``=`` and space with a backslash; a string
+    field value is quoted, and escapes ``"`` and backslashes)."""
+    end = len(line)
+
+    def scan(start: int, stops: str) -> int:
+        i = start
+        while i < end and line[i] not in stops:
+            i += 2 if line[i] == "\\" else 1
+        return min(i, end)
+
+    stop = scan(0, ", ")
+    if at < stop:
+        return "measurement", f"measurement {line[:stop]!r}"
+    i = stop
+    while i < end and line[i] == ",":  # the tag set
+        key_end = scan(i + 1, "=, ")
+        value_end = scan(key_end + 1, ", ")
+        key = _KEY_UNESCAPE.sub(r"\1", line[i + 1:key_end])
+        if at < key_end:
+            return "tag key", f"tag key {key!r}"
+        if at < value_end:
+            return key, f"tag {key!r} value"
+        i = value_end
+    i += 1
+    while i < end:  # the field set
+        key_end = scan(i, "= ")
+        key = _KEY_UNESCAPE.sub(r"\1", line[i:key_end])
+        if at < key_end:
+            return "field key", f"field key {key!r}"
+        if key_end + 1 < end and line[key_end + 1] == '"':
+            value_end = scan(key_end + 2, '"') + 1
+        else:
+            value_end = scan(key_end + 1, ", ")
+        if at < value_end:
+            return key, f"field {key!r}"
+        if value_end >= end or line[value_end] != ",":
+            break
+        i = value_end + 1
+    return None, f"line {line!r}"
 
 
 def _refuse_tags_for_raw(index: int, data: Any) -> None:
@@ -307,7 +359,9 @@ def serialize(
             without one; DataFrames, which need it).
         tag_columns: DataFrame columns to write as tags.
         precision: unit of integer timestamps (``'ns'`` by default, ``'u'``, ``'ms'``,
-            ``'s'``, ``'m'``, ``'h'``); datetimes are converted to it exactly.
+            ``'s'``, ``'m'``, ``'h'``); datetimes are converted to it exactly. An
+            integer time before 1971 in it is refused as one in the wrong unit: give
+            earlier times as datetimes.
         **extra_tags: tags added to every point (a point's own tags win).
 
     Returns:
@@ -319,7 +373,7 @@ def serialize(
     Example::
 
         >>> serialize({"measurement": "cpu", "tags": {"host": "a b"},
-        ...            "fields": {"load": 0.5, "n": 3}, "time": 1})
-        b'cpu,host=a\\\\ b load=0.5,n=3i 1'
+        ...            "fields": {"load": 0.5, "n": 3}, "time": 1257894000}, precision="s")
+        b'cpu,host=a\\\\ b load=0.5,n=3i 1257894000'
     """
     return b"\n".join(iter_serialize(data, measurement, tag_columns, precision, **extra_tags))

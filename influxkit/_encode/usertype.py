@@ -9,7 +9,7 @@ schema again.
 Marker         Meaning
 =============  ==============================================================
 MEASUREMENT    the measurement (at most one; without it, the class name)
-TIMEINT        the time as an integer, in the write's precision
+TIMEINT        the time as an integer, in the write's precision (1971 on)
 TIMESTR        the time as an ISO 8601 / RFC 3339 string
 TIMEDT         the time as a ``datetime`` (naive means UTC; pandas.Timestamp
                keeps its nanoseconds)
@@ -17,8 +17,9 @@ TAG            a tag: a ``str``, or a number written as ``str()`` writes it
 TAGENUM        a tag from an Enum member (written by name) or a ``str``
 BOOL           a boolean field
 INT            an integer field (64-bit)
-DECIMAL        a float field from a :class:`~decimal.Decimal`, digits kept
-FLOAT          a float field
+DECIMAL        a float field from a :class:`~decimal.Decimal` that a float64
+               holds exactly (whose float shows the same number)
+FLOAT          a float field (an ``int`` only if a float64 holds it exactly)
 STR            a string field
 ENUM           a string field from an Enum member (written by name) or a ``str``
 =============  ==============================================================
@@ -56,7 +57,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar, Union, overload
 
 from influxkit._core.limits import INT64_MAX, INT64_MIN
-from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT, time_to_int
+from influxkit._core.time import INT_TIME_BOUNDS, time_to_int
 from influxkit._errors import LineProtocolError, SchemaError
 
 from .rules import (
@@ -102,7 +103,8 @@ class _Marker:
 
 #: The measurement (a ``str``). At most one; without it, the class name.
 MEASUREMENT = Annotated[str, _Marker("MEASUREMENT")]
-#: The time as an integer, taken to be in the write's precision (ns by default).
+#: The time as an integer, taken to be in the write's precision (ns by default); one
+#: before 1971 there is refused as one in the wrong unit (use TIMEDT for such times).
 TIMEINT = Annotated[int, _Marker("TIMEINT")]
 #: The time as an ISO 8601 / RFC 3339 string; up to nine fractional digits kept.
 TIMESTR = Annotated[str, _Marker("TIMESTR")]
@@ -117,9 +119,11 @@ TAGENUM = Annotated[Union[enum.Enum, str], _Marker("TAGENUM")]  # noqa: UP007
 BOOL = Annotated[bool, _Marker("BOOL")]
 #: An integer field (64-bit signed).
 INT = Annotated[int, _Marker("INT")]
-#: A float field from a :class:`~decimal.Decimal` (or float), written with its digits.
+#: A float field from a :class:`~decimal.Decimal` (or a float, or an int), written as
+#: its float64; one whose float64 is another number (more digits than a float64 holds,
+#: an integer beyond 2**53) is refused rather than rounded.
 DECIMAL = Annotated[Union[Decimal, float], _Marker("DECIMAL")]  # noqa: UP007
-#: A float field (an ``int`` value is written as a float).
+#: A float field (an ``int`` value is written as a float, if a float64 holds it exactly).
 FLOAT = Annotated[float, _Marker("FLOAT")]
 #: A string field.
 STR = Annotated[str, _Marker("STR")]
@@ -401,6 +405,14 @@ def _format(name: str, marker: str, value: Any) -> str | None:
                     f"attribute {name!r} is {value}, too large for a float field",
                     field=name, value=value,
                 ) from None
+            if numpy_kind != "float" and not isinstance(value, float) and (
+                    int(number) != int(value)):
+                # An integer beyond 2**53 would be stored rounded.
+                raise LineProtocolError(
+                    f"attribute {name!r} is {value}, which a float64 field cannot hold "
+                    f"exactly (it would be stored as {number!r}); use INT for integers",
+                    field=name, value=value,
+                )
             return format_field(number, name)
         raise _wrong_type(name, marker, value, "a float (DECIMAL takes Decimal)")
     if marker == "INT":
@@ -414,7 +426,7 @@ def _format(name: str, marker: str, value: Any) -> str | None:
     if marker == "DECIMAL":
         if isinstance(value, Decimal):
             return format_field(value, name)
-        if isinstance(value, int) and not isinstance(value, bool):
+        if (isinstance(value, int) and not isinstance(value, bool)) or numpy_kind == "int":
             return format_field(Decimal(int(value)), name)
         if isinstance(value, float) or numpy_kind == "float":
             return format_field(float(value), name)
@@ -536,11 +548,6 @@ def _fetch(cls: type, attributes: list[_Attribute], cells: dict[str, Any]) -> li
     return statements
 
 
-# The integers that are times within InfluxDB's range, in each precision: exactly
-# those time_to_int accepts (it checks MIN_NS <= value * unit <= MAX_NS).
-_TIMEINT_BOUNDS: Final[dict[str, tuple[int, int]]] = {
-    precision: (-(-MIN_NS // unit), MAX_NS // unit) for precision, unit in NS_PER_UNIT.items()
-}
 
 # For each field marker: the condition under which the value is written inline, and
 # the f-string text that writes it (``{v}`` stands for the value's variable).
@@ -566,7 +573,10 @@ def _generate(
     """
     cells: dict[str, Any] = {"booleans": ("false", "true")}  # closure variables
     body = _fetch(cls, attributes, cells)  # statements of the encoder
-    default_measurement = escape_measurement(cls.__name__)
+    try:
+        default_measurement = escape_measurement(cls.__name__)
+    except LineProtocolError as exc:  # a class named like an InfluxQL system source
+        raise SchemaError(f"{cls.__qualname__}: {exc}; give the class another name") from None
     cells["m"] = default_measurement
     head = ["{m}"]  # f-string text before the fields
     fast_conditions: list[str] = []
@@ -585,7 +595,8 @@ def _generate(
             cells[f"s{i}"] = _time_slow(a.name, a.marker, omit_none)
             time_slow = f"{{t{i}}}"
             if a.marker == "TIMEINT":
-                cells["bounds"], cells["no_bounds"] = _TIMEINT_BOUNDS, (1, 0)
+                # The integers time_to_int accepts in each precision (1971 to 2262).
+                cells["bounds"], cells["no_bounds"] = INT_TIME_BOUNDS, (1, 0)
                 fast_conditions.append(
                     f"type({v}) is int and (b := bounds.get(precision, no_bounds))[0] <= {v} "
                     "<= b[1]"
@@ -782,8 +793,9 @@ def lineprotocol(
     The encoder refuses, with a :class:`LineProtocolError` naming the attribute and
     its value, what line protocol cannot carry or the schema does not allow: a value
     of the wrong type (an ``INT`` holding a float, a ``BOOL`` holding 1), NaN or
-    infinite floats, integers outside int64, newlines in tags, a time outside
-    InfluxDB's range or finer than the write's precision.
+    infinite floats, integers outside int64, a number a ``FLOAT`` or ``DECIMAL``
+    would store rounded, newlines in tags, a time outside InfluxDB's range or finer
+    than the write's precision, a ``TIMEINT`` before 1971 in the write's precision.
 
     Example::
 

@@ -837,12 +837,13 @@ HOSTILE_VALUES = ["it's", 'say "hi"', "semi;colon", "-- comment", "x' OR 1=1 --"
 async def test_bind_parameters_carry_hostile_values(any_client: InfluxDBClient, database: str,
                                                     influxdb_server: InfluxDBServer) -> None:
     values = [value.format(db=database) for value in HOSTILE_VALUES]
+    start = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
     await run(any_client.write([{"measurement": "m", "fields": {"s": value, "i": i},
-                                 "time": i + 1} for i, value in enumerate(values)]))
+                                 "time": start + i + 1} for i, value in enumerate(values)]))
     for i, value in enumerate(values):
         answer = await run(any_client.query("SELECT i, s FROM m WHERE s = $v", epoch="ns",
                                             params={"v": value}))
-        assert answer["results"][0]["series"][0]["values"] == [[i + 1, i, value]]
+        assert answer["results"][0]["series"][0]["values"] == [[start + i + 1, i, value]]
     answer = await run(any_client.query("SELECT i FROM m WHERE s = $v",
                                         params={"v": "nothing' OR s != '"}))
     assert "series" not in answer["results"][0]

@@ -205,8 +205,9 @@ async def test_write_without_a_database_fails_before_sending(
 async def test_large_write_is_split_into_several_requests(client: InfluxDBClient,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     client.max_request_bytes = 100_000
-    points = [{"measurement": "m", "tags": {"n": str(i % 7)}, "fields": {"v": i}, "time": i}
-              for i in range(20_000)]
+    start = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
+    points = [{"measurement": "m", "tags": {"n": str(i % 7)}, "fields": {"v": i},
+               "time": start + i} for i in range(20_000)]
     with caplog.at_level(logging.DEBUG, logger="influxkit"):
         await client.write(points)
     posts = [r for r in caplog.records if r.getMessage().startswith("POST write")]

@@ -81,8 +81,9 @@ async def test_from_url_http(influxdb_server: InfluxDBServer, database: str) -> 
     url = f"http://{influxdb_server.host}:{influxdb_server.port}/{database}"
     async with InfluxDBClient.from_url(url) as client:
         assert client.db == database
-        await client.write({"measurement": "m", "fields": {"v": 1}, "time": 1})
-        assert values(await client.query("SELECT v FROM m")) == [[1, 1]]
+        when = 1_700_000_000_000_000_000
+        await client.write({"measurement": "m", "fields": {"v": 1}, "time": when})
+        assert values(await client.query("SELECT v FROM m")) == [[when, 1]]
 
 
 def test_from_url_influxdb_scheme_with_options(influxdb_server: InfluxDBServer,

@@ -224,6 +224,10 @@ class Color(enum.Enum):
     RED = 1
 
 
+class Size(enum.IntEnum):
+    SMALL = 1
+
+
 async def test_object_columns(client: InfluxDBClient) -> None:
     def objects(*values: Any) -> pd.Series:
         return pd.Series(values, dtype=object, index=times(*range(T0, T0 + len(values))))
@@ -231,20 +235,47 @@ async def test_object_columns(client: InfluxDBClient) -> None:
     df = pd.DataFrame({
         "str": objects("x", None, "", "日本"),
         "int": objects(INT64_MAX, None, INT64_MIN, 0),
-        "mix_num": objects(1, 2.5, None, -3),
+        "big": objects(2**53 + 1, np.nan, np.int64(-(2**53) - 1), np.uint64(2**62 + 1)),
+        "float": objects(1.0, 2.5, None, np.float32(0.1)),
         "dec": objects(decimal.Decimal("2.5"), None, decimal.Decimal("0.1"),
                        decimal.Decimal("-123.456")),
-        "mixed": objects(1, "x", Color.RED, None),
+        "bool": objects(True, None, np.bool_(False), pd.NA),
+        "enum": objects(Color.RED, "x", Size.SMALL, None),
     })
     await client.write(df, measurement="m")
     frame, json = await read_back(client)
     assert_column(frame, json, "str", ["x", None, "", "日本"], pd.StringDtype(na_value=np.nan))
     assert_column(frame, json, "int", [INT64_MAX, None, INT64_MIN, 0], pd.Int64Dtype())
-    assert_column(frame, json, "mix_num", [1.0, 2.5, None, -3.0], np.float64)
+    # No integer is rounded on its way: beyond 2**53 too.
+    assert_column(frame, json, "big", [2**53 + 1, None, -(2**53) - 1, 2**62 + 1],
+                  pd.Int64Dtype())
+    assert_column(frame, json, "float", [1.0, 2.5, None, float(np.float32(0.1))], np.float64)
     assert_column(frame, json, "dec", [2.5, None, 0.1, -123.456], np.float64)
-    # Any other mix: aioinflux's rule, each value's str() (an enum's name).
-    assert_column(frame, json, "mixed", ["1", "x", "RED", None],
+    assert_column(frame, json, "bool", [True, None, False, None], pd.BooleanDtype())
+    # Enum members are strings, by name, as in a dict point.
+    assert_column(frame, json, "enum", ["RED", "x", "SMALL", None],
                   pd.StringDtype(na_value=np.nan))
+
+
+@pytest.mark.parametrize(("values", "row"), [
+    ([1, "a", 2.5], 1),
+    ([True, 1, 0], 1),
+    ([2**53 + 1, 0.5, None], 1),
+    ([0.5, None, 2**60], 2),
+    ([b"x", b"y", None], 0),
+    (["x", Color.RED, 3], 2),
+    ([decimal.Decimal(2**53 + 1), 0.5, None], 0),
+], ids=repr)
+async def test_object_columns_of_mixed_types_send_nothing(client: InfluxDBClient,
+                                                          values: list[Any], row: int) -> None:
+    # Once stored as the strings of their reprs, or as rounded floats.
+    df = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "o": np.array(values, dtype=object)},
+                      index=times(T0, T0 + 1, T0 + 2))
+    with pytest.raises(LineProtocolError, match="'o'") as info:
+        await client.write(df, measurement="m")
+    assert (info.value.index, info.value.field) == (row, "o")
+    assert info.value.value is values[row]
+    await assert_nothing_stored(client)
 
 
 async def test_unsigned_integers(client: InfluxDBClient) -> None:
@@ -731,15 +762,25 @@ column_names = carriable.filter(lambda s: s != "" and s != "time" and s[0] not i
 field_text = st.text(st.sampled_from([*HOSTILE, "\n"]) | st.characters(codec="utf-8"),
                      max_size=8)
 
-KINDS = ["float", "int", "Int64", "bool", "str", "string", "tag", "tag"]
+KINDS = ["float", "int", "Int64", "bool", "str", "string", "tag", "tag", "objects"]
+# Object columns of Python values of one type (and None): read back exactly, integers
+# beyond 2**53 too.
+OBJECTS = {
+    "int": st.integers(INT64_MIN, INT64_MAX) | st.sampled_from([2**53 + 1, -(2**53) - 1]),
+    "float": st.floats(allow_nan=False, allow_infinity=False),
+    "bool": st.booleans(),
+    "str": field_text,
+}
 
 
 @st.composite
-def random_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str]]:
+def random_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """A frame, its tag columns, and the type of the values of its object field columns."""
     rows = draw(st.integers(1, 6))
     names = draw(st.lists(column_names, min_size=1, max_size=5, unique=True))
     columns: dict[str, Any] = {}
     tags: list[str] = []
+    objects: dict[str, str] = {}
     for name in names:
         kind = draw(st.sampled_from(KINDS))
         if kind == "float":
@@ -761,6 +802,11 @@ def random_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str]]:
         elif kind in ("str", "string"):
             values = draw(st.lists(st.none() | field_text, min_size=rows, max_size=rows))
             column = pd.Series(values, dtype=object if kind == "str" else "string")
+        elif kind == "objects":
+            objects[name] = draw(st.sampled_from(list(OBJECTS)))
+            values = draw(st.lists(st.none() | OBJECTS[objects[name]], min_size=rows,
+                                   max_size=rows))
+            column = pd.Series(values, dtype=object)
         else:
             values = draw(st.lists(st.none() | carriable, min_size=rows, max_size=rows))
             column = pd.Series(values, dtype=object)
@@ -775,7 +821,7 @@ def random_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str]]:
         index = index.tz_localize("UTC").tz_convert(zone)
     df = pd.DataFrame(columns)
     df.index = index
-    return df, tags
+    return df, tags, objects
 
 
 def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> None:
@@ -783,8 +829,8 @@ def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> No
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(random_frames())
-    def check(drawn: tuple[pd.DataFrame, list[str]]) -> None:
-        df, tags = drawn
+    def check(drawn: tuple[pd.DataFrame, list[str], dict[str, str]]) -> None:
+        df, tags, objects = drawn
         measurement = f"m{next(examples)}"
         note(f"df = {df.to_dict('list')!r}, dtypes = {df.dtypes.to_dict()!r}, tags = {tags!r}")
         fields = df.drop(columns=tags)
@@ -829,8 +875,15 @@ def test_random_frames_round_trip_or_are_refused(blocking: InfluxDBClient) -> No
             back = cells(got[name])
             assert all(map(same, back, values)), (name, back, values)
             written_as = want[name].dtype
+            gaps = want[name].isna().any()
             if name in tags:
                 dtype: Any = pd.StringDtype(na_value=np.nan)
+            elif objects.get(name) == "int":
+                dtype = pd.Int64Dtype() if gaps else np.dtype(np.int64)
+            elif objects.get(name) == "float":
+                dtype = np.dtype(np.float64)
+            elif objects.get(name) == "bool":
+                dtype = pd.BooleanDtype() if gaps else np.dtype(np.bool_)
             elif pd.api.types.is_bool_dtype(written_as):
                 dtype = np.dtype(np.bool_)
             elif pd.api.types.is_integer_dtype(written_as):
@@ -886,8 +939,8 @@ async def test_extra_tag_fills_an_empty_string_tag_cell(client: InfluxDBClient) 
 
 async def test_object_column_of_decimals_and_floats_is_a_float_field(
         client: InfluxDBClient) -> None:
-    df = pd.DataFrame({"d": pd.Series([decimal.Decimal("2.5"), 1.5, 1], dtype=object)}
-                      ).set_index(times(T0, T0 + 1, T0 + 2))
+    df = pd.DataFrame({"d": pd.Series([decimal.Decimal("2.5"), 1.5, np.float32(1)],
+                                      dtype=object)}).set_index(times(T0, T0 + 1, T0 + 2))
     await client.write(df, measurement="m")
     frame, json = await read_back(client)
     assert_column(frame, json, "d", [2.5, 1.5, 1.0], np.float64)

@@ -21,6 +21,8 @@ from influxkit import (
 )
 from influxkit.testing import InfluxDBServer
 
+T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
+
 
 @pytest.fixture(params=["msgpack", "json"])
 async def client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
@@ -40,8 +42,8 @@ def rows(server: InfluxDBServer, database: str, query: str) -> list[list[Any]]:
 
 async def write_strings(client: InfluxDBClient) -> None:
     await client.write([
-        {"measurement": "m", "fields": {"s": "a", "f": 1.5}, "time": 1},
-        {"measurement": "m", "fields": {"s": "b", "f": 2.5}, "time": 2},
+        {"measurement": "m", "fields": {"s": "a", "f": 1.5}, "time": T0 + 1},
+        {"measurement": "m", "fields": {"s": "b", "f": 2.5}, "time": T0 + 2},
     ])
 
 
@@ -75,7 +77,7 @@ async def test_failed_first_statement_of_three(client: InfluxDBClient) -> None:
 
 
 async def test_failed_statement_with_a_small_chunk_size(client: InfluxDBClient) -> None:
-    await client.write([{"measurement": "m", "fields": {"s": str(i)}, "time": i}
+    await client.write([{"measurement": "m", "fields": {"s": str(i)}, "time": T0 + i}
                         for i in range(10)])
     with pytest.raises(InfluxDBQueryError, match="unsupported mean iterator type") as info:
         await client.query("SELECT * FROM m; SELECT mean(s) FROM m", chunk_size=3)
@@ -99,7 +101,7 @@ async def test_failed_statement_while_iterating_chunks(client: InfluxDBClient) -
     assert info.value.statement == "SELECT mean(s) FROM m"
     # The first statement's chunks came before the error.
     assert [row for chunk in seen for row in chunk["results"][0]["series"][0]["values"]] == [
-        [1, 1.5, "a"], [2, 2.5, "b"]]
+        [T0 + 1, 1.5, "a"], [T0 + 2, 2.5, "b"]]
 
 
 async def test_database_not_found(client: InfluxDBClient) -> None:
@@ -117,7 +119,7 @@ async def test_database_name_required(influxdb_server: InfluxDBServer) -> None:
 def test_failed_statement_in_blocking_mode(influxdb_server: InfluxDBServer, database: str) -> None:
     with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
                         mode="blocking") as client:
-        client.write({"measurement": "m", "fields": {"s": "x"}, "time": 1})
+        client.write({"measurement": "m", "fields": {"s": "x"}, "time": T0})
         with pytest.raises(InfluxDBQueryError, match="unsupported mean iterator type"):
             client.query("SELECT * FROM m; SELECT mean(s) FROM m")
 
@@ -183,12 +185,12 @@ async def test_write_to_a_missing_retention_policy(client: InfluxDBClient) -> No
 
 async def test_partial_write(client: InfluxDBClient, influxdb_server: InfluxDBServer,
                              database: str) -> None:
-    await client.write({"measurement": "m", "fields": {"f": 1.5}, "time": 1})
+    await client.write({"measurement": "m", "fields": {"f": 1.5}, "time": T0 + 1})
     with pytest.raises(PartialWriteError) as info:
         await client.write([
-            {"measurement": "m", "fields": {"f": 2}, "time": 2},  # an integer: conflict
-            {"measurement": "m", "fields": {"f": 3.5}, "time": 3},
-            {"measurement": "m", "fields": {"f": 4}, "time": 4},  # conflict
+            {"measurement": "m", "fields": {"f": 2}, "time": T0 + 2},  # an integer: conflict
+            {"measurement": "m", "fields": {"f": 3.5}, "time": T0 + 3},
+            {"measurement": "m", "fields": {"f": 4}, "time": T0 + 4},  # conflict
         ])
     error = info.value
     assert isinstance(error, InfluxDBWriteError)
@@ -198,7 +200,7 @@ async def test_partial_write(client: InfluxDBClient, influxdb_server: InfluxDBSe
     assert not error.retryable
     # The good point was stored.
     assert rows(influxdb_server, database, "SELECT f FROM m") == [
-        ["1970-01-01T00:00:00.000000001Z", 1.5], ["1970-01-01T00:00:00.000000003Z", 3.5]]
+        ["2009-11-10T23:00:00.000000001Z", 1.5], ["2009-11-10T23:00:00.000000003Z", 3.5]]
 
 
 async def test_partial_write_of_a_dropped_time_key(client: InfluxDBClient) -> None:
@@ -224,7 +226,7 @@ async def test_partial_write_of_a_dropped_time_key(client: InfluxDBClient) -> No
 )
 async def test_refused_points_send_nothing(client: InfluxDBClient, influxdb_server: InfluxDBServer,
                                            database: str, bad: dict[str, Any]) -> None:
-    good = [{"measurement": "m", "fields": {"f": 1}, "time": i} for i in range(3)]
+    good = [{"measurement": "m", "fields": {"f": 1}, "time": T0 + i} for i in range(3)]
     with pytest.raises(LineProtocolError) as info:
         await client.write([*good, bad, *good])
     assert info.value.index == 3

@@ -15,6 +15,7 @@ has no value decodes it as ``Null``, so a plain ``pl.concat`` of the chunks fail
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 import math
 import struct
@@ -374,6 +375,55 @@ async def test_bad_times_send_nothing(client: InfluxDBClient, column: pl.Series)
     with pytest.raises(LineProtocolError, match="time is") as info:
         await client.write(df, measurement="m", batch_size=1)
     assert (info.value.index, info.value.field) == (1, "time")
+    await assert_nothing_stored(client)
+
+
+async def test_integer_times_in_the_wrong_unit_send_nothing(client: InfluxDBClient) -> None:
+    # int(time.time()) with the default nanoseconds: once stored in January 1970.
+    seconds = T0 // 10**9
+    df = pl.DataFrame({"time": [T0, seconds, T0 + 2], "v": [1, 2, 3]})
+    with pytest.raises(LineProtocolError, match="it looks like seconds: pass "
+                                                "precision='s'") as info:
+        await client.write(df, measurement="m", batch_size=1)
+    assert (info.value.index, info.value.field, info.value.value) == (1, "time", seconds)
+    await assert_nothing_stored(client)
+    await client.write(df.slice(1, 1), measurement="m", precision="s")
+    assert (await read_back(client))["time"].to_list() == times(T0)[:1].to_list()
+
+
+async def test_object_columns_of_one_type_round_trip(client: InfluxDBClient) -> None:
+    def objects(*values: Any) -> pl.Series:
+        return pl.Series([object(), *values], dtype=pl.Object).slice(1)
+
+    df = pl.DataFrame({"time": times(T0, T0 + 1, T0 + 2),
+                       "big": objects(2**53 + 1, None, -(2**53) - 1),
+                       "f": objects(0.1, decimal.Decimal("2.5"), None),
+                       "s": objects("x", None, "日本")})
+    await client.write(df, measurement="m")
+    got = await read_back(client)
+    assert got.schema["big"] == pl.Int64
+    assert got["big"].to_list() == [2**53 + 1, None, -(2**53) - 1]
+    assert got["f"].to_list() == [0.1, 2.5, None]
+    assert got["s"].to_list() == ["x", None, "日本"]
+
+
+@pytest.mark.parametrize(("values", "row"), [([1, "a", 2.5], 1), ([2**53 + 1, 0.5, 1], 1),
+                                             ([b"x", None, None], 0)], ids=repr)
+async def test_object_columns_of_mixed_types_send_nothing(client: InfluxDBClient,
+                                                          values: list[Any], row: int) -> None:
+    df = pl.DataFrame({"time": times(T0, T0 + 1, T0 + 2), "ok": [1, 2, 3],
+                       "o": pl.Series(values, dtype=pl.Object)})
+    with pytest.raises(LineProtocolError, match="'o'") as info:
+        await client.write(df, measurement="m")
+    assert (info.value.index, info.value.field) == (row, "o")
+    await assert_nothing_stored(client)
+
+
+async def test_the_name_of_a_column_without_values_is_checked(client: InfluxDBClient) -> None:
+    df = pl.DataFrame({"time": times(T0, T0 + 1), "ok": [1, 2], "bad\\": [None, None]})
+    with pytest.raises(LineProtocolError, match="backslash") as info:
+        await client.write(df, measurement="m")
+    assert (info.value.field, info.value.value) == ("field key", "bad\\")
     await assert_nothing_stored(client)
 
 

@@ -25,8 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from influxkit import InfluxDBClient, LineProtocolError, serialize
+from influxkit import InfluxDBClient, InfluxDBError, LineProtocolError, serialize
 from influxkit._core.influxql import quote_ident
+from influxkit._core.time import NS_PER_UNIT, normalize_precision
 from influxkit.testing import InfluxDBServer
 
 INT64_MIN = -(2**63)
@@ -124,10 +125,10 @@ async def test_field_values_round_trip(client: InfluxDBClient, value: Any) -> No
 
 
 async def test_float_one_comes_back_as_a_float(client: InfluxDBClient) -> None:
-    await client.write({"measurement": "m", "fields": {"f": 1.0, "i": 1}, "time": 1})
+    await client.write({"measurement": "m", "fields": {"f": 1.0, "i": 1}, "time": T0})
     answer = await client.query("SELECT f, i FROM m")
     (row,) = answer["results"][0]["series"][0]["values"]
-    assert row == [1, 1.0, 1]
+    assert row == [T0, 1.0, 1]
     assert type(row[1]) is float
     assert type(row[2]) is int
 
@@ -150,10 +151,10 @@ async def test_decimal_and_enum_fields(client: InfluxDBClient) -> None:
         LOW = 1
 
     await client.write({"measurement": "m", "tags": {"level": Level.LOW},
-                        "fields": {"d": Decimal("2.5"), "e": Level.LOW}, "time": 1})
-    got = await read_back(client, "m", 1)
+                        "fields": {"d": Decimal("2.5"), "e": Level.LOW}, "time": T0})
+    got = await read_back(client, "m", T0)
     assert got == {"measurement": "m", "tags": {"level": "LOW"},
-                   "fields": {"d": 2.5, "e": "LOW"}, "time": 1}
+                   "fields": {"d": 2.5, "e": "LOW"}, "time": T0}
     assert type(got["fields"]["d"]) is float
 
 
@@ -220,7 +221,7 @@ async def test_field_keys_round_trip(client: InfluxDBClient, name: str) -> None:
     ids=repr,
 )
 async def test_quote_ident_reaches_the_name(client: InfluxDBClient, name: str) -> None:
-    await client.write({"measurement": name, "tags": {name: "v"}, "fields": {"f": 1}, "time": 1})
+    await client.write({"measurement": name, "tags": {name: "v"}, "fields": {"f": 1}, "time": T0})
     answer = await client.query(f"SELECT * FROM {quote_ident(name)}")
     assert answer["results"][0]["series"][0]["name"] == name
     answer = await client.show_tag_values(name, measurement=name)
@@ -262,7 +263,10 @@ SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
          1_246_406_400 * 10**9 + 999_999_999),
         (np.datetime64("2009-11-10T23:00:00.000000001"), T0 + 1),
         (np.int64(T0 + 7), T0 + 7),
-        (-9_223_372_036_854_775_806, -9_223_372_036_854_775_806),
+        (np.datetime64(-9_223_372_036_854_775_806, "ns"), -9_223_372_036_854_775_806),
+        (pd.Timestamp(-1_500_000_000, unit="ns"), -1_500_000_000),
+        (dt.datetime(1970, 1, 1, 0, 0, 1, 700000), 1_700_000_000),  # a datetime says when
+        (31_536_000_000_000_000, 31_536_000_000_000_000),  # 1971-01-01, the first integer
         (9_223_372_036_854_775_806, 9_223_372_036_854_775_806),
     ],
     ids=repr,
@@ -276,7 +280,8 @@ async def test_times_round_trip(client: InfluxDBClient, when: Any, ns: int) -> N
 
 async def test_rfc3339_answers_match_the_written_time(client: InfluxDBClient) -> None:
     await client.write([{"measurement": "t", "fields": {"f": 1}, "time": t}
-                        for t in (T0, T0 + 1, T0 + 500_000_000, -1_500_000_000)])
+                        for t in (T0, T0 + 1, T0 + 500_000_000,
+                                  np.datetime64(-1_500_000_000, "ns"))])
     answer = await client.query("SELECT f FROM t", epoch=None)
     assert [row[0] for row in answer["results"][0]["series"][0]["values"]] == [
         "1969-12-31T23:59:58.5Z", "2009-11-10T23:00:00Z", "2009-11-10T23:00:00.000000001Z",
@@ -327,11 +332,27 @@ async def test_datetimes_in_every_precision(client: InfluxDBClient, precision: s
 async def test_datetime_finer_than_the_precision_sends_nothing(
         client: InfluxDBClient, precision: str) -> None:
     when = pd.Timestamp(T0 + 1, unit="ns")
+    whole = T0 // NS_PER_UNIT[normalize_precision(precision)]
     with pytest.raises(LineProtocolError, match="not a whole number"):
-        await client.write([{"measurement": "p", "fields": {"f": 1}, "time": 1},
+        await client.write([{"measurement": "p", "fields": {"f": 1}, "time": whole},
                             {"measurement": "p", "fields": {"f": 1}, "time": when}],
                            precision=precision)
     assert "series" not in (await client.query("SELECT * FROM p"))["results"][0]
+
+
+@pytest.mark.parametrize(("precision", "number"), [
+    (None, 1_700_000_000), ("ns", 1_700_000_000_000), ("u", 1_700_000_000), ("ms", 1_700_000_000),
+])
+async def test_an_integer_time_in_the_wrong_unit_sends_nothing(
+        client: InfluxDBClient, precision: str | None, number: int) -> None:
+    # int(time.time()) (or milliseconds) with a finer precision: once stored in 1970.
+    good = T0 // NS_PER_UNIT[normalize_precision(precision)]
+    with pytest.raises(LineProtocolError, match="it looks like") as info:
+        await client.write([{"measurement": "p", "fields": {"f": 1}, "time": good},
+                            {"measurement": "p", "fields": {"f": 2}, "time": number}],
+                           precision=precision)
+    assert (info.value.index, info.value.field, info.value.value) == (1, "time", number)
+    assert "series" not in (await client.query("SHOW MEASUREMENTS"))["results"][0]
 
 
 def test_precision_in_blocking_mode(blocking: InfluxDBClient) -> None:
@@ -347,9 +368,10 @@ def test_precision_in_blocking_mode(blocking: InfluxDBClient) -> None:
 async def test_json_shape_is_the_servers(client: InfluxDBClient, influxdb_server: InfluxDBServer,
                                          database: str) -> None:
     await client.write([
-        {"measurement": "m", "tags": {"h": "a"}, "fields": {"f": 0.5, "s": "x"}, "time": 1},
-        {"measurement": "m", "tags": {"h": "b"}, "fields": {"f": 1.5, "b": True}, "time": 2},
-        {"measurement": "n", "fields": {"i": 3}, "time": 3},
+        {"measurement": "m", "tags": {"h": "a"}, "fields": {"f": 0.5, "s": "x"}, "time": T0},
+        {"measurement": "m", "tags": {"h": "b"}, "fields": {"f": 1.5, "b": True},
+         "time": T0 + 1},
+        {"measurement": "n", "fields": {"i": 3}, "time": T0 + 2},
     ])
     query = ("SELECT * FROM m GROUP BY h; SELECT * FROM nothing; SELECT i FROM n; "
              "SHOW MEASUREMENTS; SHOW TAG KEYS; SELECT count(f) FROM m")
@@ -361,7 +383,7 @@ async def test_json_shape_is_the_servers(client: InfluxDBClient, influxdb_server
 async def test_chunks_are_stitched(client: InfluxDBClient, influxdb_server: InfluxDBServer,
                                    database: str) -> None:
     await client.write([{"measurement": "m", "tags": {"h": "ab"[i % 2]},
-                         "fields": {"f": i + 0.5}, "time": i} for i in range(25)])
+                         "fields": {"f": i + 0.5}, "time": T0 + i} for i in range(25)])
     query = "SELECT * FROM m GROUP BY h; SELECT f FROM m WHERE h = 'a'"
     whole = await client.query(query, chunk_size=3, epoch=None)
     assert whole == influxdb_server.query(query, db=database)
@@ -382,13 +404,18 @@ HOSTILE = [*" ,=\"'\\\t\r\n#", "é", "日", "😀", "\u2028", "\x00", "a", "Z", 
 raw_names = st.text(st.sampled_from(HOSTILE) | st.characters(codec="utf-8"), max_size=6)
 safe_names = raw_names.filter(
     lambda s: s != "" and "\n" not in s and not s.endswith("\\") and not s.startswith("#"))
+# InfluxQL reads these measurements as its system sources: a point can be written to
+# one, but no SELECT reads it back.
 SYSTEM_SOURCES = frozenset(
     {"_fieldKeys", "_measurements", "_name", "_series", "_tagKey", "_tagKeys", "_tags"})
 # InfluxQL reads these names in a SELECT as its own variables: a field so named is stored
-# (SHOW FIELD KEYS lists it), but SELECT gives the measurement, a key, or nothing.
+# (SHOW FIELD KEYS lists it), but SELECT gives the measurement, a key, or nothing. As tag
+# keys they read back.
 SELECT_VARIABLES = frozenset({"_fieldKey", "_name", "_seriesKey", "_tagKey", "_tagValue"})
-# Mostly names line protocol can carry, sometimes anything.
-names = st.integers(0, 4).flatmap(lambda n: raw_names if n == 0 else safe_names)
+# Mostly names line protocol can carry, sometimes anything, sometimes InfluxQL's own.
+names = st.integers(0, 9).flatmap(
+    lambda n: raw_names if n == 0 else
+    st.sampled_from(sorted(SYSTEM_SOURCES | SELECT_VARIABLES)) if n == 5 else safe_names)
 field_values = st.one_of(
     st.none(),
     st.booleans(),
@@ -404,13 +431,9 @@ field_values = st.one_of(
 @st.composite
 def points(draw: st.DrawFn) -> dict[str, Any]:
     tags = draw(st.dictionaries(names, names | st.none(), max_size=3))
-    fields = draw(st.dictionaries(
-        names.filter(lambda k: k not in tags and k not in SELECT_VARIABLES), field_values,
-        min_size=1, max_size=3))
-    # InfluxQL reads these names as its system sources: a point can be written to such a
-    # measurement, but no SELECT reads it back.
-    measurement = draw(names.filter(lambda name: name not in SYSTEM_SOURCES))
-    return {"measurement": measurement, "tags": tags, "fields": fields}
+    fields = draw(st.dictionaries(names.filter(lambda k: k not in tags), field_values,
+                                  min_size=1, max_size=3))
+    return {"measurement": draw(names), "tags": tags, "fields": fields}
 
 
 def _bad_text(text: str) -> bool:
@@ -437,7 +460,7 @@ def refusals(point: dict[str, Any]) -> list[tuple[str | None, Any]]:
     name = point["measurement"]
     if name == "":  # named as missing, or as empty
         found += [("measurement", None), ("measurement", "")]
-    elif _bad_name(name) or name.startswith(("#", "\t", "\x00")):
+    elif _bad_name(name) or name.startswith(("#", "\t", "\x00")) or name in SYSTEM_SOURCES:
         found.append(("measurement", name))
     for key, value in point.get("tags", {}).items():
         if value is None or value == "":
@@ -450,7 +473,7 @@ def refusals(point: dict[str, Any]) -> list[tuple[str | None, Any]]:
     if not kept:
         found.append(("fields", ANY))
     for key, value in kept.items():
-        if _bad_key(key):
+        if _bad_key(key) or key in SELECT_VARIABLES:
             found.append(("field key", key))
         if isinstance(value, float) and not math.isfinite(value):
             found.append((key, value))
@@ -599,3 +622,38 @@ async def test_helpers_reach_names_with_carriage_return_or_nul(
     assert answer["results"][0]["series"][0]["values"] == [[name, "v"]]
     await client.drop_measurement(name)
     assert "series" not in (await client.show_measurements())["results"][0]
+
+
+@pytest.mark.parametrize("key", sorted(SELECT_VARIABLES))
+async def test_field_key_influxql_reads_as_its_variable(client: InfluxDBClient, key: str) -> None:
+    # Sent as text (passed on as it is), the field is stored...
+    await client.write(f"m {key}=1.5,g=2i {T0}")
+    answer = await client.query("SHOW FIELD KEYS FROM m")
+    assert [key, "float"] in answer["results"][0]["series"][0]["values"]
+    # ...but SELECT gives the measurement, a key, or nothing in its place.
+    answer = await client.query("SELECT * FROM m")
+    (series,) = answer["results"][0]["series"]
+    column = series["columns"].index(key)
+    assert 1.5 not in [row[column] for row in series["values"]], series
+    await client.drop_measurement("m")
+    await assert_refused_as_due(client, [{"measurement": "m", "fields": {key: 1.5, "g": 2},
+                                          "time": T0}])
+    # As a tag key, the name reads back.
+    await assert_round_trip(client, {"measurement": "t", "tags": {key: "v"},
+                                     "fields": {"f": 1}, "time": T0})
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEM_SOURCES))
+async def test_measurement_named_like_a_system_source(client: InfluxDBClient,
+                                                      name: str) -> None:
+    # Sent as text, the point is stored, but no SELECT reads a system source.
+    await client.write(f"{name} f=1i {T0}")
+    answer = await client.query("SHOW MEASUREMENTS")
+    assert [name] in answer["results"][0]["series"][0]["values"]
+    with pytest.raises(InfluxDBError, match="system source"):
+        await read_back(client, name, T0)
+    with pytest.raises(LineProtocolError) as info:
+        await client.write([point_named("ok"), point_named(name)])
+    assert (info.value.index, info.value.field, info.value.value) == (1, "measurement", name)
+    answer = await client.query("SHOW MEASUREMENTS")
+    assert answer["results"][0]["series"][0]["values"] == [[name]], "something was sent"

@@ -19,6 +19,8 @@ from influxkit import (
 )
 from influxkit.testing import InfluxDBServer
 
+T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
+
 
 def count(server: InfluxDBServer, db: str, measurement: str, field: str = "v") -> int:
     answer = server.query(f'SELECT count("{field}") FROM "{measurement}"', db=db)
@@ -126,11 +128,11 @@ def test_unrelated_helpers_and_subclasses_keep_their_own_points(
     class CpuCopyOfCopy(CpuCopy):
         pass
 
-    Cpu(host="a", v=1, time=1)
-    Disk(host="a", v=2, time=1)
-    Disk(host="b", v=3, time=2)
-    CpuCopy(host="c", v=4, time=2)
-    CpuCopyOfCopy(host="d", v=5, time=3)
+    Cpu(host="a", v=1, time=T0 + 1)
+    Disk(host="a", v=2, time=T0 + 1)
+    Disk(host="b", v=3, time=T0 + 2)
+    CpuCopy(host="c", v=4, time=T0 + 2)
+    CpuCopyOfCopy(host="d", v=5, time=T0 + 3)
     assert [p["fields"]["v"] for p in Cpu._json_body_()] == [1]
     assert [p["fields"]["v"] for p in Disk._json_body_()] == [2, 3]
     assert [p["fields"]["v"] for p in CpuCopy._json_body_()] == [4]
@@ -165,7 +167,7 @@ def test_threads_record_and_commit_at_once(influxdb_server: InfluxDBServer, data
         try:
             start.wait()
             for i in range(1, 51):
-                Load(thread=str(thread), v=i, time=i)
+                Load(thread=str(thread), v=i, time=T0 + i)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -198,20 +200,20 @@ def test_a_failed_commit_keeps_its_points(influxdb_server: InfluxDBServer,
             autocommit = True
 
     try:
-        Temperature(room="a", v=1, time=1)
-        Temperature(room="a", v=2, time=2)
+        Temperature(room="a", v=1, time=T0 + 1)
+        Temperature(room="a", v=2, time=T0 + 2)
         with pytest.raises(InfluxDBWriteError, match="database not found"):
-            Temperature(room="a", v=3, time=3)  # the autocommit fails
+            Temperature(room="a", v=3, time=T0 + 3)  # the autocommit fails
         assert [p["fields"]["v"] for p in Temperature._json_body_()] == [1, 2, 3]
         with pytest.raises(InfluxDBWriteError):
             Temperature.commit()
         assert len(Temperature._json_body_()) == 3
         Temperature.commit(client=blocking)  # another client, on an existing database
         assert Temperature._json_body_() == []
-        Temperature(room="b", v=4, time=4)
+        Temperature(room="b", v=4, time=T0 + 4)
         influxdb_server.create_database(missing_database)
-        Temperature(room="b", v=5, time=5)
-        Temperature(room="b", v=6, time=6)  # the autocommit succeeds
+        Temperature(room="b", v=5, time=T0 + 5)
+        Temperature(room="b", v=6, time=T0 + 6)  # the autocommit succeeds
         assert count(influxdb_server, missing_database, "temperature") == 3
     finally:
         elsewhere.close()
@@ -228,8 +230,8 @@ async def test_an_async_client_commits_with_await(influxdb_server: InfluxDBServe
             bulk_size = 2
 
     Cpu.Meta.client = client  # type: ignore[attr-defined]
-    Cpu(host="a", v=1, time=1)
-    Cpu(host="a", v=2, time=2)  # no autocommit: recorded only
+    Cpu(host="a", v=1, time=T0 + 1)
+    Cpu(host="a", v=2, time=T0 + 2)  # no autocommit: recorded only
     assert count(influxdb_server, database, "cpu") == 0
     assert await Cpu.commit() is True
     assert count(influxdb_server, database, "cpu") == 2

@@ -38,8 +38,12 @@ def values(server: InfluxDBServer, db: str, field: str = "v") -> list[Any]:
     return [row[1] for row in series[0]["values"]] if series else []
 
 
+S = 1_257_894_000  # 2009-11-10T23:00:00Z, in seconds
+T0 = S * 10**9
+
+
 def point(i: int, **tags: str) -> dict[str, Any]:
-    return {"measurement": "m", "tags": tags, "fields": {"v": i}, "time": i}
+    return {"measurement": "m", "tags": tags, "fields": {"v": i}, "time": T0 + i}
 
 
 @pytest.fixture
@@ -58,8 +62,8 @@ def test_points_are_written_on_commit(influxdb_server: InfluxDBServer, database:
     session = blocking.session()
     assert isinstance(session, Session)
     assert session.write([point(1), point(2)]) is None
-    session.write(Point("m").field("v", 3).time(3))
-    session.write(b"m v=4i 4")
+    session.write(Point("m").field("v", 3).time(T0 + 3))
+    session.write(f"m v=4i {T0 + 4}".encode())
     assert session.pending == 4
     assert count(influxdb_server, database) == 0
     assert session.commit() is True
@@ -72,7 +76,7 @@ def test_with_block_commits_on_success(influxdb_server: InfluxDBServer, database
                                        blocking: InfluxDBClient) -> None:
     with blocking.session() as session:
         session.write(point(1))
-        session.write_measurement("m", timestamp=2, v=2)
+        session.write_measurement("m", timestamp=S + 2, v=2)
     assert values(influxdb_server, database) == [1, 2]
     assert session.pending == 0
 
@@ -224,7 +228,7 @@ def test_dataframes_and_tags(influxdb_server: InfluxDBServer, database: str,
 
 def test_default_tags_are_added_on_hand_over_without_changing_the_points(
         influxdb_server: InfluxDBServer, database: str) -> None:
-    own = Point("m").tag("host", "own").field("v", 1).time(1)
+    own = Point("m").tag("host", "own").field("v", 1).time(T0 + 1)
     mapping = point(2)
     before = copy.deepcopy([own, mapping])
     with InfluxDBClient(host=influxdb_server.host, port=influxdb_server.port, db=database,
@@ -301,7 +305,7 @@ async def test_async_session(influxdb_server: InfluxDBServer, database: str,
                              client: InfluxDBClient) -> None:
     async with client.session() as session:
         await session.write(point(1))
-        await session.write_measurement("m", timestamp=2, v=2)
+        await session.write_measurement("m", timestamp=S + 2, v=2)
         await session.write([point(i) for i in range(3, 300)])  # encoded in a thread
         assert count(influxdb_server, database) == 0
     assert count(influxdb_server, database) == 299
@@ -346,9 +350,11 @@ async def test_async_session_refuses_a_plain_with(client: InfluxDBClient) -> Non
 
 
 def test_encoded_lines_pass_through_without_extra_tags_again() -> None:
-    lines = EncodedLines(b"m,site=a v=1i 1\nm,site=a v=2i 2", "s")
-    assert serialize([lines, point(3)], precision="s", site="b") == \
-        b"m,site=a v=1i 1\nm,site=a v=2i 2\nm,site=b v=3i 3"
+    lines = EncodedLines(f"m,site=a v=1i {S + 1}\nm,site=a v=2i {S + 2}".encode(), "s")
+    in_seconds = {"measurement": "m", "fields": {"v": 3}, "time": S + 3}
+    assert serialize([lines, in_seconds], precision="s", site="b") == (
+        f"m,site=a v=1i {S + 1}\nm,site=a v=2i {S + 2}\nm,site=b v=3i {S + 3}".encode())
+    in_milliseconds = {"measurement": "m", "fields": {"v": 1}, "time": S * 1000}
     with pytest.raises(LineProtocolError, match="precision 's' cannot be written") as caught:
-        serialize([point(1), lines], precision="ms")
+        serialize([in_milliseconds, lines], precision="ms")
     assert caught.value.index == 1

@@ -16,6 +16,8 @@ import pytest
 from influxkit import InfluxDBClient, LineProtocolError, Measurement, Point
 from influxkit.testing import InfluxDBServer
 
+T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
+
 
 def rows(server: InfluxDBServer, db: str, query: str) -> list[dict[str, Any]]:
     """The rows of a query, as dicts, from every series."""
@@ -67,10 +69,10 @@ def test_write_points_of_the_influxdb_python_readme(influxdb_server: InfluxDBSer
 def test_shared_tags_go_under_each_points_own(influxdb_server: InfluxDBServer,
                                               database: str, blocking: InfluxDBClient) -> None:
     points = [
-        {"measurement": "m", "tags": {"host": "own"}, "fields": {"v": 1}, "time": 1},
-        {"measurement": "m", "tags": {"host": ""}, "fields": {"v": 2}, "time": 2},
-        {"measurement": "m", "fields": {"v": 3}, "time": 3},
-        Point("m").tag("host", "point").field("v", 4).time(4),
+        {"measurement": "m", "tags": {"host": "own"}, "fields": {"v": 1}, "time": T0 + 1},
+        {"measurement": "m", "tags": {"host": ""}, "fields": {"v": 2}, "time": T0 + 2},
+        {"measurement": "m", "fields": {"v": 3}, "time": T0 + 3},
+        Point("m").tag("host", "point").field("v", 4).time(T0 + 4),
     ]
     shared = {"host": "shared", "region": "eu"}
     blocking.write_points(points, tags=shared)
@@ -78,13 +80,13 @@ def test_shared_tags_go_under_each_points_own(influxdb_server: InfluxDBServer,
     assert [(r["v"], r["host"], r["region"]) for r in found] == [
         (1, "own", "eu"), (2, "shared", "eu"), (3, "shared", "eu"), (4, "point", "eu")]
     assert shared == {"host": "shared", "region": "eu"}
-    assert points[2] == {"measurement": "m", "fields": {"v": 3}, "time": 3}
+    assert points[2] == {"measurement": "m", "fields": {"v": 3}, "time": T0 + 3}
 
 
 def test_batch_size_splits_the_write_into_requests(influxdb_server: InfluxDBServer,
                                                    database: str, blocking: InfluxDBClient,
                                                    caplog: pytest.LogCaptureFixture) -> None:
-    points = [{"measurement": "m", "fields": {"v": i}, "time": i} for i in range(1, 1001)]
+    points = [{"measurement": "m", "fields": {"v": i}, "time": T0 + i} for i in range(1, 1001)]
     with caplog.at_level(logging.DEBUG, logger="influxkit"):
         assert blocking.write_points(points, batch_size=300) is True
     assert post_writes(caplog) == 4
@@ -116,9 +118,10 @@ def test_retention_policy_and_database(influxdb_server: InfluxDBServer, database
 def test_time_precision_of_integer_times(influxdb_server: InfluxDBServer, database: str,
                                          blocking: InfluxDBClient, precision: str,
                                          unit: int) -> None:
-    blocking.write_points([{"measurement": "m", "fields": {"v": 1}, "time": 400_000}],
+    # The same instant, in each unit.
+    blocking.write_points([{"measurement": "m", "fields": {"v": 1}, "time": T0 // unit}],
                           time_precision=precision)
-    assert epoch_ns(influxdb_server, database, "m") == [400_000 * unit]
+    assert epoch_ns(influxdb_server, database, "m") == [T0]
 
 
 def test_a_datetime_finer_than_the_precision_is_refused_before_sending(
@@ -138,7 +141,7 @@ def test_a_datetime_finer_than_the_precision_is_refused_before_sending(
 
 async def test_write_points_in_async_mode(influxdb_server: InfluxDBServer, database: str,
                                           client: InfluxDBClient) -> None:
-    result = await client.write_points([{"measurement": "m", "fields": {"v": 1}, "time": 1}],
+    result = await client.write_points([{"measurement": "m", "fields": {"v": 1}, "time": T0}],
                                        tags={"t": "x"}, batch_size=1)
     assert result is True
     assert select(influxdb_server, database, "v, t", "m")[0]["t"] == "x"
@@ -255,22 +258,23 @@ def test_points_round_trip_with_their_own_precisions(influxdb_server: InfluxDBSe
 
 def test_a_point_finer_than_the_writes_precision_is_refused_before_sending(
         influxdb_server: InfluxDBServer, database: str, blocking: InfluxDBClient) -> None:
-    points = [Point("m").field("v", 1).time(5, "s"),
-              Point("m").field("v", 2).time(5_500, "ms")]
+    seconds = T0 // 10**9
+    points = [Point("m").field("v", 1).time(seconds, "s"),
+              Point("m").field("v", 2).time(seconds * 1000 + 500, "ms")]
     with pytest.raises(LineProtocolError, match="not a whole number of seconds") as caught:
         blocking.write(points, precision="s")
     assert caught.value.index == 1
     assert caught.value.point is points[1]
     assert select(influxdb_server, database, "v", "m") == []
     blocking.write(points, precision="ms")
-    assert epoch_ns(influxdb_server, database, "m") == [5 * 10**9, 5_500 * 10**6]
+    assert epoch_ns(influxdb_server, database, "m") == [T0, T0 + 500 * 10**6]
 
 
 async def test_points_in_async_mode_and_mixed_with_a_dataframe(
         influxdb_server: InfluxDBServer, database: str, client: InfluxDBClient) -> None:
     df = pd.DataFrame({"v": [10.0]}, index=pd.DatetimeIndex(["2020-01-01T00:00:03"]))
-    await client.write([Point("m").field("v", 1.0).time(1, "s"), {"fields": {"v": 2.0},
-                                                                 "time": 2 * 10**9}, df],
+    await client.write([Point("m").field("v", 1.0).time(1_577_836_801, "s"),
+                        {"fields": {"v": 2.0}, "time": 1_577_836_802 * 10**9}, df],
                        measurement="m")
     assert [r["v"] for r in select(influxdb_server, database, "v", "m")] == [1.0, 2.0, 10.0]
 
@@ -329,10 +333,10 @@ def test_write_measurement_refuses_bad_values_before_sending(
 
 def test_default_tags_never_change_the_callers_objects(influxdb_server: InfluxDBServer,
                                                        database: str) -> None:
-    point = Point("m").tag("host", "own").field("v", 1).time(1)
-    mapping = {"measurement": "m", "tags": {"region": ""}, "fields": {"v": 2}, "time": 2}
-    untagged = {"measurement": "m", "fields": {"v": 3}, "time": 3}
-    measurement = Measurement("m", timestamp=1, v=4)
+    point = Point("m").tag("host", "own").field("v", 1).time(T0 + 1)
+    mapping = {"measurement": "m", "tags": {"region": ""}, "fields": {"v": 2}, "time": T0 + 2}
+    untagged = {"measurement": "m", "fields": {"v": 3}, "time": T0 + 3}
+    measurement = Measurement("m", timestamp=T0 // 10**9 + 1, v=4)
     data = [point, mapping, untagged, measurement]
     shared = {"region": "eu"}
     before = copy.deepcopy([data, shared])
@@ -341,7 +345,7 @@ def test_default_tags_never_change_the_callers_objects(influxdb_server: InfluxDB
                         default_tags={"host": "default", "site": "s1"}) as client:
         client.write(data)
         client.write_points(data, tags=shared)
-        client.write_measurement("m", timestamp=5, v=5)
+        client.write_measurement("m", timestamp=T0 // 10**9 + 5, v=5)
     assert [data, shared] == before
     assert repr(point) == repr(before[0][0])
     found = select(influxdb_server, database, "v, host, site, region", "m")

@@ -10,12 +10,26 @@ encoder that refuses too much (or too little) cannot agree with itself:
   quote;
 - names are not empty and do not start with a tab or NUL; a measurement does not start
   with ``#``; ``time`` is neither a tag key nor a field key;
-- no NaN or infinite float (nor a Decimal beyond float64's range), no integer outside
-  int64, and every point keeps at least one field;
+- no field key InfluxQL reads as its own variable (``_name``, ``_tagKey``,
+  ``_tagValue``, ``_fieldKey``, ``_seriesKey``), and no measurement named like an
+  InfluxQL system source (``_name``, ``_series``, ``_measurements``, ``_tags``,
+  ``_tagKeys``, ``_fieldKeys``, ``_tagKey``);
+- no NaN or infinite float, no Decimal whose float64 is another number (one beyond
+  float64's range, or with more digits than a float64 holds), no integer outside int64,
+  and every point keeps at least one field;
 - times lie in 1677-09-21T00:12:43.145224194Z..2262-04-11T23:47:16.854775806Z, and
   a time that is not an integer (a datetime, a string) is a whole number of the
-  write's precision;
-- no text that is not valid Unicode (a lone surrogate), which cannot be sent as UTF-8.
+  write's precision; an integer time, which is in the write's precision, lies in
+  1971-01-01T00:00:00Z..2262-04-11T23:47:16.854775806Z (an earlier one is taken for a
+  time in the wrong unit);
+- no text that is not valid Unicode (a lone surrogate), which cannot be sent as UTF-8;
+  the refusal names the part that holds it (as below) and the run of surrogates.
+
+A DataFrame field column of Python objects (pandas ``object``, polars ``Object``) holds
+values of one type, its missing cells left out: all strings (enum members among them,
+by name), all integers, all floats (Decimals among them) or all booleans. Otherwise the
+first value of another type than the first value's, or of no type line protocol has,
+is refused.
 
 A tag whose value is None or ``""`` is left out, its key unchecked; so is a field whose
 value is missing. A refusal names its point (``index``, None for a whole DataFrame),
@@ -43,6 +57,7 @@ INT64_MAX = 2**63 - 1
 # 1677-09-21T00:12:43.145224194Z and 2262-04-11T23:47:16.854775806Z, as documented.
 MIN_NS = -(2**63) + 2
 MAX_NS = 2**63 - 2
+EARLIEST_INT_NS = 365 * 86_400 * 10**9  # 1971-01-01T00:00:00Z
 UNIT_NS = {"ns": 1, "n": 1, "u": 1_000, "us": 1_000, "µ": 1_000, "μ": 1_000,
            "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -66,21 +81,28 @@ def bad_text(text: str) -> bool:
     return "\n" in text or text.endswith("\\") or re.search(r'\\[, ="]', text) is not None
 
 
-def bad_key(text: str) -> bool:
-    return text == "" or bad_text(text) or text[0] in "\t\x00" or text == "time"
+SELECT_VARIABLES = frozenset({"_name", "_tagKey", "_tagValue", "_fieldKey", "_seriesKey"})
+SYSTEM_SOURCES = frozenset({"_name", "_series", "_measurements", "_tags", "_tagKeys",
+                            "_fieldKeys", "_tagKey"})
+
+
+def bad_key(text: str, role: str = "field key") -> bool:
+    return (text == "" or bad_text(text) or text[0] in "\t\x00" or text == "time"
+            or (role == "field key" and text in SELECT_VARIABLES))
 
 
 def bad_measurement(text: str) -> bool:
-    return text == "" or bad_text(text) or text[0] in "#\t\x00"
+    return text == "" or bad_text(text) or text[0] in "#\t\x00" or text in SYSTEM_SOURCES
 
 
 def _name(name: Any) -> Any:
     return name.name if isinstance(name, enum.Enum) else name
 
 
-def _text_problems(text: str, index: int | None) -> list[Problem]:
-    """What a text that cannot be sent as UTF-8 is refused for: each run of surrogates."""
-    return [(index, None, run) for run in _SURROGATES.findall(text)]
+def _text_problems(text: str, index: int | None, field: str | None) -> list[Problem]:
+    """What a text that cannot be sent as UTF-8 is refused for: each run of surrogates,
+    named by the part of the point that holds it (as ``field`` names it)."""
+    return [(index, field, run) for run in _SURROGATES.findall(text)]
 
 
 def name_problems(name: Any, role: str, index: int | None = None) -> list[Problem]:
@@ -88,8 +110,8 @@ def name_problems(name: Any, role: str, index: int | None = None) -> list[Proble
     text = _name(name)
     if not isinstance(text, str):
         return [(index, role, name)]
-    found = _text_problems(text, index)
-    if bad_key(text):
+    found = _text_problems(text, index, role)
+    if bad_key(text, role):
         found.append((index, role, text))
     return found
 
@@ -110,7 +132,7 @@ def tag_problems(tags: dict[Any, Any], index: int | None = None) -> list[Problem
             continue
         if bad_text(text):  # named as given, or as its text (an enum member's name)
             found += [(index, key, value), (index, key, text)]
-        found += _text_problems(text, index)
+        found += _text_problems(text, index, _name(key))
         found += name_problems(key, "tag key", index)
     return found
 
@@ -129,8 +151,36 @@ def bad_field_value(value: Any) -> bool:
     if isinstance(value, (float, np.floating)):
         return not math.isfinite(value)
     if isinstance(value, Decimal):
-        return not value.is_finite() or math.isinf(float(value))
+        return (not value.is_finite() or math.isinf(float(value))
+                or Decimal(repr(float(value))) != value)
     return True
+
+
+def _value_type(value: Any) -> str | None:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (enum.Enum, str)):
+        return "str"
+    if isinstance(value, (int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating, Decimal)):
+        return "float"
+    return None
+
+
+def object_column_problems(name: str, values: list[Any]) -> list[Problem]:
+    """A field column of Python objects whose values (``pd.isna`` ones left out) are not
+    of one type: its first value of another type, named by its row."""
+    first: str | None = None
+    for row, value in enumerate(values):
+        missing = pd.isna(value)
+        if isinstance(missing, (bool, np.bool_)) and missing:
+            continue
+        kind = _value_type(value)
+        if kind is None or (first is not None and kind != first):
+            return [(row, name, value)]
+        first = kind
+    return []
 
 
 def exact_ns(when: Any) -> int:
@@ -159,7 +209,7 @@ def exact_ns(when: Any) -> int:
 def bad_time(when: Any, precision: str) -> bool:
     unit = UNIT_NS[precision]
     if isinstance(when, (int, np.integer)) and not isinstance(when, (bool, np.bool_)):
-        return not MIN_NS <= int(when) * unit <= MAX_NS
+        return not EARLIEST_INT_NS <= int(when) * unit <= MAX_NS
     ns = exact_ns(when)
     return ns % unit != 0 or not MIN_NS <= ns <= MAX_NS
 
@@ -175,7 +225,7 @@ def point_problems(point: dict[str, Any], precision: str = "ns", index: int | No
     elif not isinstance(name, str):
         found.append((index, "measurement", name))
     else:
-        found += _text_problems(name, index)
+        found += _text_problems(name, index, "measurement")
         if bad_measurement(name):
             found.append((index, "measurement", name))
     found += tag_problems(point.get("tags") or {}, index)
@@ -187,7 +237,7 @@ def point_problems(point: dict[str, Any], precision: str = "ns", index: int | No
         if bad_field_value(value):
             found.append((index, key, value))
         elif isinstance(value, (str, enum.Enum)):
-            found += _text_problems(_name(value), index)
+            found += _text_problems(_name(value), index, _name(key))
     when = point.get("time")
     if when is not None and bad_time(when, precision):
         found.append((index, "time", ANY))

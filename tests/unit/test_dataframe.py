@@ -27,7 +27,14 @@ import pandas as pd
 import pytest
 from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_line
-from _refusals import Problem, assert_due, name_problems, point_problems, tag_problems
+from _refusals import (
+    Problem,
+    assert_due,
+    name_problems,
+    object_column_problems,
+    point_problems,
+    tag_problems,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,8 +150,14 @@ def frame_problems(df: pd.DataFrame, tag_columns: list[str], extra_tags: dict[st
 def check_against_oracle(df: pd.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str) -> None:
     """The DataFrame encoder writes what the mapping encoder writes, or both refuse, for
-    a reason the documented rules give, naming its row, column and value."""
+    a reason the documented rules give, naming its row, column and value.
+
+    An object column of values of several types is the frame's own refusal: each of its
+    points alone is one the mapping encoder writes."""
     problems = frame_problems(df, tag_columns, extra_tags, precision)
+    mixed = [problem for name in df.columns
+             if name not in tag_columns and df[name].dtype == object
+             for problem in object_column_problems(name, df[name].tolist())]
     try:
         expected = serialize(oracle_points(df, "m", tag_columns, extra_tags),
                              precision=precision).decode()
@@ -152,7 +165,12 @@ def check_against_oracle(df: pd.DataFrame, tag_columns: list[str],
         assert_due(refusal, problems)
         with pytest.raises(LineProtocolError) as info:
             encode(df, "m", tag_columns, precision, **extra_tags)
-        assert_due(info.value, problems)
+        assert_due(info.value, problems + mixed)
+        return
+    if mixed:
+        with pytest.raises(LineProtocolError) as info:
+            encode(df, "m", tag_columns, precision, **extra_tags)
+        assert_due(info.value, problems + mixed)
         return
     assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     assert_same_lines("\n".join(encode(df, "m", tag_columns, precision, **extra_tags)), expected)
@@ -233,6 +251,21 @@ INDEX3 = utc_index("2020-01-01", "2020-01-02", "2020-01-03")
 T0, T1, T2 = (ns(s) for s in ("2020-01-01", "2020-01-02", "2020-01-03"))
 
 
+class Shade(enum.Enum):
+    DARK = 1
+    LIGHT = 2
+
+
+class StrShade(str, enum.Enum):
+    DARK = "dark"
+    LIGHT = "light"
+
+
+class IntShade(enum.IntEnum):
+    DARK = 1
+    LIGHT = 2
+
+
 @pytest.mark.parametrize(("values", "texts"), [
     (pd.Series([1.5, np.nan, -0.25]), ["1.5", None, "-0.25"]),
     (pd.Series([1.5, None, 2.0], dtype="float32"), ["1.5", None, "2"]),
@@ -253,10 +286,19 @@ T0, T1, T2 = (ns(s) for s in ("2020-01-01", "2020-01-02", "2020-01-03"))
     (pd.Series([1.5, 2.0, None], dtype="category"), ["1.5", "2", None]),
     (pd.Series([10, None, 30], dtype="Int64").astype("category"), ["10i", None, "30i"]),
     (pd.Series([1, None, 2**62], dtype=object), ["1i", None, f"{2**62}i"]),
+    (pd.Series([np.int64(1), np.nan, 2**53 + 1], dtype=object), ["1i", None, f"{2**53 + 1}i"]),
+    (pd.Series([np.uint64(2**63 - 1), pd.NA, np.int8(-3)], dtype=object),
+     [f"{2**63 - 1}i", None, "-3i"]),
     (pd.Series([True, None, False], dtype=object), ["true", None, "false"]),
-    (pd.Series([1, 2.5, None], dtype=object), ["1", "2.5", None]),
+    (pd.Series([np.bool_(True), np.nan, False], dtype=object), ["true", None, "false"]),
+    (pd.Series([1.5, None, np.float32(0.5)], dtype=object), ["1.5", None, "0.5"]),
     (pd.Series([Decimal("1.10"), None, Decimal("-2")], dtype=object), ["1.1", None, "-2"]),
-    (pd.Series([1, "a", None], dtype=object), ['"1"', '"a"', None]),
+    (pd.Series([Decimal("0.1"), 2.5, pd.NaT], dtype=object), ["0.1", "2.5", None]),
+    (pd.Series(["a", np.str_("b"), None], dtype=object), ['"a"', '"b"', None]),
+    (pd.Series([Shade.DARK, "x", StrShade.LIGHT], dtype=object),
+     ['"DARK"', '"x"', '"LIGHT"']),
+    (pd.Series([IntShade.DARK, None, IntShade.LIGHT], dtype=object),
+     ['"DARK"', None, '"LIGHT"']),
     (pd.Series([None, None, None], dtype=object), [None, None, None]),
     (pd.Series([np.nan, np.nan, np.nan]), [None, None, None]),
 ])
@@ -342,13 +384,57 @@ def test_nullable_int64_stays_exact() -> None:
     assert encode(df.iloc[[0, 2]]) == [f"m n={2**62 + 1}i {T0}", f"m n={-(2**63)}i {T2}"]
 
 
-def test_object_columns_of_other_types_are_written_as_their_string() -> None:
-    class Colour(enum.Enum):
-        RED = 1
-
-    df = pd.DataFrame({"o": np.array([Colour.RED, dt.date(2020, 1, 2), b"x"], dtype=object)},
+@pytest.mark.parametrize(("values", "row", "value"), [
+    ([1, "a", 2.5], 1, "a"),
+    ([True, 1, 0], 1, 1),
+    ([2**53 + 1, 0.5, None], 1, 0.5),
+    ([0.5, None, 2**60], 2, 2**60),
+    ([np.nan, "a", 1], 2, 1),
+    ([1, Decimal("2.5"), None], 1, Decimal("2.5")),
+    (["x", Shade.DARK, 3], 2, 3),
+    ([1, IntShade.DARK, None], 1, IntShade.DARK),
+    ([np.bool_(False), None, np.int64(1)], 2, np.int64(1)),
+], ids=repr)
+def test_object_columns_of_mixed_types_are_refused(values: list[Any], row: int,
+                                                    value: Any) -> None:
+    # A field has one type: the values would be stored as something else (the
+    # strings of their reprs, rounded floats), or the server would refuse the column.
+    df = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "o": np.array(values, dtype=object)},
                       index=INDEX3)
-    assert encode(df) == [f'm o="RED" {T0}', f'm o="2020-01-02" {T1}', f'm o="b\'x\'" {T2}']
+    with pytest.raises(LineProtocolError) as info:
+        encode(df)
+    assert info.value.index == row
+    assert info.value.field == "o"
+    assert info.value.value is value or (info.value.value == value
+                                         and type(info.value.value) is type(value))
+    message = str(info.value)
+    assert message.startswith(f"point {row} Timestamp(")
+    assert "'o'" in message
+    assert repr(value) in message
+
+
+@pytest.mark.parametrize(("values", "row"), [
+    ([Shade.DARK, dt.date(2020, 1, 2), b"x"], 1),
+    ([b"x", b"y", None], 0),
+    ([None, "a", b"b"], 2),
+    ([1.5, None, dt.timedelta(1)], 2),
+    ([Decimal("1E-400"), 1.5, None], 0),
+    ([Decimal(2**53 + 1), None, 1.5], 0),
+    ([np.int64(1), None, 2**64], 2),
+], ids=repr)
+def test_object_columns_with_values_line_protocol_cannot_carry_are_refused(
+        values: list[Any], row: int) -> None:
+    df = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "o": np.array(values, dtype=object)},
+                      index=INDEX3)
+    with pytest.raises(LineProtocolError) as info:
+        encode(df)
+    assert info.value.index == row
+    assert info.value.field == "o"
+    assert info.value.value is values[row]
+    # The mapping encoder refuses the same value.
+    with pytest.raises(LineProtocolError) as mapping:
+        serialize({"measurement": "m", "fields": {"o": values[row]}})
+    assert mapping.value.value == values[row]
 
 
 def test_unsupported_dtypes_are_refused() -> None:
@@ -500,10 +586,15 @@ def test_strings_with_newlines_and_unicode() -> None:
                      f'm,t=a\tb s="\\\\\\"" {T2}')
 
 
-def test_surrogates_are_refused() -> None:
-    df = pd.DataFrame({"s": pd.Series(["ok", "\ud800", None], dtype=object, index=INDEX3)})
-    with pytest.raises(LineProtocolError, match="'s' cannot be written as UTF-8"):
-        encode(df)
+@pytest.mark.parametrize("dtype", [object, "string[python]"])
+@pytest.mark.parametrize("as_tag", [False, True])
+def test_surrogates_are_refused_naming_row_column_and_value(dtype: Any, as_tag: bool) -> None:
+    df = pd.DataFrame({"s": pd.Series(["ok", None, "a\ud800b"], dtype=dtype, index=INDEX3),
+                       "v": [1, 2, 3]})
+    with pytest.raises(LineProtocolError, match="lone surrogate") as info:
+        encode(df, tag_columns=["s"] if as_tag else None)
+    assert (info.value.index, info.value.field, info.value.value) == (2, "s", "a\ud800b")
+    assert str(info.value).startswith("point 2 Timestamp('2020-01-03")
 
 
 def test_float_tags_keep_the_sign_of_zero_and_float32_text() -> None:
@@ -662,7 +753,20 @@ NAMES = st.integers(0, 19).flatmap(
     lambda k: st.sampled_from(["time", "", "x\n", "y\\"]) if k == 0 else GOOD_NAMES)
 
 DTYPES = ["float64", "float32", "Float64", "int64", "int32", "uint64", "Int64", "bool",
-          "boolean", "str", "string", "object", "category", "category-int"]
+          "boolean", "str", "string", "object", "category", "category-int", "objects"]
+
+# Python objects of each line-protocol type, for object columns: mostly of one type,
+# sometimes mixed or of a type line protocol cannot carry.
+OBJECTS = {
+    "int": st.integers(-(2**63) - 1, 2**63) | st.sampled_from(
+        [2**53 + 1, np.int64(-3), np.uint64(2**64 - 1), np.uint8(7)]),
+    "float": st.floats(allow_nan=False) | st.sampled_from(
+        [np.float32(0.1), Decimal("0.1"), Decimal("1.10"), Decimal(2**53 + 1), -0.0]),
+    "bool": st.booleans() | st.just(np.bool_(False)),
+    "str": HOSTILE | st.sampled_from([Shade.DARK, StrShade.LIGHT, IntShade.DARK]),
+    "other": st.sampled_from([b"x", dt.date(2020, 1, 1), 1j]),
+    "missing": st.sampled_from([None, np.nan, pd.NA, pd.NaT]),
+}
 
 
 def punch(values: list[Any], holes: list[bool]) -> list[Any]:
@@ -689,6 +793,12 @@ def columns(draw: st.DrawFn, rows: int) -> pd.Series:
         if kind == "category-int":
             return pd.Series(punch(values, holes), dtype="Int64").astype("category")
         return pd.Series(values, dtype=kind)
+    if kind == "objects":
+        main = draw(st.sampled_from(["int", "float", "bool", "str"]))
+        others = st.sampled_from(list(OBJECTS)).flatmap(OBJECTS.__getitem__)
+        cells = st.integers(0, 9).flatmap(
+            lambda k: others if k == 0 else OBJECTS["missing"] if k == 1 else OBJECTS[main])
+        return pd.Series(draw(st.lists(cells, min_size=rows, max_size=rows)), dtype=object)
     if kind in ("bool", "boolean"):
         values = draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
         if kind == "bool":

@@ -195,7 +195,7 @@ points = st.lists(
             st.sampled_from(["s", "v", 'k"', "n m"]),
             st.one_of(st.text(alphabet='ab"\\\n ,=', max_size=6), st.integers(0, 9),
                       st.booleans()), min_size=1, max_size=3),
-        "time": st.integers(0, 10**18),
+        "time": st.integers(365 * 86_400 * 10**9, 10**18),  # integer times: 1971 on
     }),
     min_size=1, max_size=8,
 )

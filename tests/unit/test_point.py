@@ -19,8 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, Measurement, Point, serialize
-from influxkit._core.time import MAX_NS, MIN_NS, NS_PER_UNIT
+from influxkit._core.time import MAX_NS, NS_PER_UNIT
 from influxkit._encode.point import measurement_point
+
+S = 1_257_894_000  # 2009-11-10T23:00:00Z, in seconds
+EARLIEST_NS = 365 * 86_400 * 10**9  # 1971-01-01: integer times start there
 
 # -- building and encoding -------------------------------------------------------------
 
@@ -58,37 +61,38 @@ def test_none_and_empty_values_are_left_out_as_in_a_mapping() -> None:
 def test_numbers_decimals_and_numpy_values() -> None:
     point = (Point("m").tag("n", 5).field("d", Decimal("1.10")).field("i", np.int32(7))
              .field("f", np.float32(0.5)).field("b", np.bool_(False)))
-    assert point.to_line_protocol() == "m,n=5 d=1.10,i=7i,f=0.5,b=false"
+    assert point.to_line_protocol() == "m,n=5 d=1.1,i=7i,f=0.5,b=false"
 
 
 def test_a_point_without_time_gets_the_servers() -> None:
     assert Point("m").field("v", 1).to_line_protocol() == "m v=1i"
-    assert Point("m").field("v", 1).time(5).time(None).to_line_protocol() == "m v=1i"
+    assert Point("m").field("v", 1).time(S, "s").time(None).to_line_protocol() == "m v=1i"
 
 
 # -- time and precision -----------------------------------------------------------------
 
 
 def test_time_defaults_to_nanoseconds() -> None:
-    point = Point("m").field("v", 1).time(123)
+    point = Point("m").field("v", 1).time(S * 10**9 + 123)
     assert point.write_precision == "ns"
-    assert serialize(point) == b"m v=1i 123"
+    assert serialize(point) == f"m v=1i {S * 10**9 + 123}".encode()
 
 
 @pytest.mark.parametrize(("precision", "written"), [
-    ("ns", 1_500_000_000_000), ("u", 1_500_000_000), ("ms", 1_500_000),
+    ("ns", S * 10**9), ("u", S * 10**6), ("ms", S * 10**3),
 ])
 def test_a_coarser_point_time_is_converted_exactly(precision: str, written: int) -> None:
-    point = Point("m").field("v", 1).time(1500, "s")
+    point = Point("m").field("v", 1).time(S, "s")
     assert serialize(point, precision=precision) == f"m v=1i {written}".encode()
     assert point.to_line_protocol(precision) == f"m v=1i {written}"
 
 
 def test_a_finer_point_time_is_converted_when_whole_and_refused_otherwise() -> None:
-    whole = Point("m").field("v", 1).time(7_000, "ms")
-    assert serialize(whole, precision="s") == b"m v=1i 7"
-    assert serialize(Point("m").field("v", 1).time(120, "s"), precision="m") == b"m v=1i 2"
-    part = Point("m").field("v", 1).time(1_500, "ms")
+    whole = Point("m").field("v", 1).time(S * 1000, "ms")
+    assert serialize(whole, precision="s") == f"m v=1i {S}".encode()
+    assert serialize(Point("m").field("v", 1).time(S, "s"), precision="m") == (
+        f"m v=1i {S // 60}".encode())
+    part = Point("m").field("v", 1).time(S * 1000 + 500, "ms")
     with pytest.raises(LineProtocolError, match="not a whole number of seconds") as caught:
         serialize([whole, part], precision="s")
     assert caught.value.index == 1
@@ -121,8 +125,8 @@ def test_a_time_finer_than_the_given_precision_is_refused_not_truncated() -> Non
     (pd.Timestamp("2009-11-10T23:00:00.000000001Z"), 1257894000000000001),
     (np.datetime64("2009-11-10T23:00:00.5"), 1257894000500000000),
     (dt.date(2009, 11, 10), 1257811200000000000),
-    (1.0e9, 1_000_000_000),
-    (np.int64(42), 42),
+    (1.257894e18, 1_257_894_000_000_000_000),
+    (np.int64(S * 10**9 + 42), S * 10**9 + 42),
 ])
 def test_other_time_values(value: Any, expected: int) -> None:
     assert Point("m").field("v", 1).time(value).to_line_protocol() == f"m v=1i {expected}"
@@ -136,21 +140,67 @@ def test_values_that_are_not_exact_times_are_refused(value: Any) -> None:
 
 
 def test_times_outside_influxdbs_range_are_refused() -> None:
-    Point("m").time(MAX_NS).time(MIN_NS)
+    Point("m").time(MAX_NS).time(EARLIEST_NS).time(np.datetime64(-MAX_NS, "ns"))
     with pytest.raises(LineProtocolError, match="outside the range"):
         Point("m").time(MAX_NS + 1)
     with pytest.raises(LineProtocolError, match="outside the range"):
         Point("m").time(MAX_NS // NS_PER_UNIT["s"] + 1, "s")
 
 
+@pytest.mark.parametrize(("number", "precision", "unit"), [
+    (1_700_000_000, None, "s"),
+    (np.int64(1_700_000_000_000), "ns", "ms"),
+    (1_700_000_000, "ms", "s"),
+    (1.7e9, "u", "s"),
+])
+def test_an_integer_time_before_1971_is_refused_naming_its_likely_unit(
+        number: Any, precision: str | None, unit: str) -> None:
+    with pytest.raises(LineProtocolError, match=f"it looks like .*: pass precision={unit!r}"
+                       ) as caught:
+        Point("m").field("v", 1).time(number, precision)
+    assert caught.value.field == "time"
+    assert caught.value.value == number
+    assert "Point('m').field('v', 1)" in str(caught.value)
+    assert Point("m").field("v", 1).time(number, unit).to_line_protocol() == (
+        f"m v=1i {int(number)}")
+
+
+@pytest.mark.parametrize(("number", "precision"), [(0, "ns"), (-1, "s"), (8_759, "h")])
+def test_integer_times_before_1971_are_refused(number: int, precision: str) -> None:
+    with pytest.raises(LineProtocolError, match="before 1971") as caught:
+        Point("m").time(number, precision)
+    assert caught.value.field == "time"
+    with pytest.raises(LineProtocolError, match="before 1971"):
+        Point.from_dict({"measurement": "m", "fields": {"v": 1}, "time": number}, precision)
+    with pytest.raises(LineProtocolError, match="before 1971"):
+        measurement_point("m", None, number, precision, 1, {})
+
+
+def test_datetimes_before_1971_carry_their_unit_and_are_written() -> None:
+    moon = dt.datetime(1969, 7, 20, 20, 17, 40, tzinfo=dt.timezone.utc)
+    assert Point("m").field("v", 1).time(moon, "s").to_line_protocol() == "m v=1i -14182940"
+    assert Measurement("t", value=1, timestamp=moon).to_line_protocol() == (
+        "t value=1i -14182940000000000")
+    assert Point("m").field("v", 1).time(np.datetime64(5, "s")).to_line_protocol() == (
+        "m v=1i 5000000000")
+
+
+def test_measurement_timestamps_in_the_wrong_unit_are_refused() -> None:
+    with pytest.raises(LineProtocolError, match="before 1971") as caught:
+        Measurement("t", value=1, timestamp=7)
+    assert caught.value.field == "time"
+    with pytest.raises(LineProtocolError, match="it looks like milliseconds"):
+        Measurement("t", value=1, timestamp=1_475_845_863_000)
+
+
 def test_precision_spellings_and_write_precision_alias() -> None:
-    assert Point("m").time(1, "us").write_precision == "u"
-    assert Point("m").time(1, write_precision="ms").write_precision == "ms"
-    assert Point("m").time(1, "n").write_precision == "ns"
+    assert Point("m").time(S * 10**6, "us").write_precision == "u"
+    assert Point("m").time(S * 10**3, write_precision="ms").write_precision == "ms"
+    assert Point("m").time(S * 10**9, "n").write_precision == "ns"
     with pytest.raises(ValueError, match="unknown precision"):
-        Point("m").time(1, "seconds")
+        Point("m").time(S, "seconds")
     with pytest.raises(TypeError, match="once"):
-        Point("m").time(1, "s", write_precision="ms")
+        Point("m").time(S, "s", write_precision="ms")
 
 
 # -- refusals -----------------------------------------------------------------------------
@@ -203,8 +253,8 @@ def test_a_point_without_fields_is_refused_when_written() -> None:
 
 def test_points_mix_with_every_other_input() -> None:
     data = [Point("a").field("v", 1), {"measurement": "b", "fields": {"v": 2}}, "c v=3i",
-            Measurement("d", value=4, timestamp=1)]
-    assert serialize(data) == b"a v=1i\nb v=2i\nc v=3i\nd value=4i 1000000000"
+            Measurement("d", value=4, timestamp=S)]
+    assert serialize(data) == f"a v=1i\nb v=2i\nc v=3i\nd value=4i {S}000000000".encode()
 
 
 def test_extra_tags_go_under_the_points_own_in_a_mappings_order() -> None:
@@ -224,7 +274,7 @@ def test_extra_tags_with_escaped_names_are_matched_by_name() -> None:
 
 
 def test_writing_never_changes_the_point() -> None:
-    point = Point("m").tag("host", "a").field("v", 1).time(5, "s")
+    point = Point("m").tag("host", "a").field("v", 1).time(S, "s")
     before = copy.deepcopy(point)
     serialize(point, site="x", host="b")
     serialize([point], precision="ms", site="x")
@@ -237,25 +287,25 @@ def test_writing_never_changes_the_point() -> None:
 
 def test_equality_compares_everything_written() -> None:
     def base() -> Point:
-        return Point("m").tag("t", "x").field("v", 1).time(1, "s")
+        return Point("m").tag("t", "x").field("v", 1).time(S, "s")
 
     assert base() == base()
     assert base() != base().field("v", 1.0)  # 1i is not 1.0
     assert base() != base().tag("t", "y")
-    assert base() != base().time(1000, "ms")  # the same instant, another precision
-    assert base() != base().time(2, "s")
+    assert base() != base().time(S * 1000, "ms")  # the same instant, another precision
+    assert base() != base().time(S + 1, "s")
     assert base() != "m,t=x v=1i 1"
     with pytest.raises(TypeError, match="unhashable"):
         hash(base())
 
 
 def test_repr_is_the_builder_call_that_makes_the_point() -> None:
-    point = Point("cpu").tag("host", "a").field("load", 0.5).field("n", 2).time(3, "ms")
+    point = Point("cpu").tag("host", "a").field("load", 0.5).field("n", 2).time(S * 1000, "ms")
     assert repr(point) == ("Point('cpu').tag('host', 'a').field('load', 0.5).field('n', 2)"
-                           ".time(3, 'ms')")
+                           f".time({S * 1000}, 'ms')")
     assert eval(repr(point)) == point
-    measurement = Measurement("t", value=1.5, timestamp=7)
-    assert repr(measurement) == "Measurement('t').field('value', 1.5).time(7, 's')"
+    measurement = Measurement("t", value=1.5, timestamp=S)
+    assert repr(measurement) == f"Measurement('t').field('value', 1.5).time({S}, 's')"
     assert eval(repr(measurement)) == measurement
 
 
@@ -269,8 +319,8 @@ def test_from_dict_reads_the_mapping_shape() -> None:
     assert point == Point("cpu").tag("host", "a").field("load", 0.5).time(
         1257894000000000000)
     assert serialize(point) == serialize(mapping)
-    assert Point.from_dict({**mapping, "time": 5}, "s").to_line_protocol() == \
-        "cpu,host=a load=0.5 5"
+    assert Point.from_dict({**mapping, "time": S}, "s").to_line_protocol() == \
+        f"cpu,host=a load=0.5 {S}"
 
 
 def test_from_dict_reads_records_as_influxdb_client_does() -> None:
@@ -325,7 +375,8 @@ def test_measurement_point_stamps_the_time_in_the_writes_precision() -> None:
     assert stamped.write_precision == "s"
     assert abs(int(stamped.to_line_protocol().split()[-1]) - before) <= 2
     assert measurement_point("t", None, None, None, 1, {}).to_line_protocol() == "t value=1i"
-    assert measurement_point("t", None, 5, "ms", 1, {}).to_line_protocol() == "t value=1i 5"
+    assert measurement_point("t", None, S * 1000, "ms", 1, {}).to_line_protocol() == (
+        f"t value=1i {S * 1000}")
 
 
 # -- property: a Point encodes exactly as the mapping it is made from ---------------------------
@@ -353,8 +404,8 @@ def _mappings(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         "tags": draw(st.dictionaries(_NAMES, _TAG_VALUES, max_size=4)),
         "fields": fields,
     }
-    unit = NS_PER_UNIT[precision]
-    when = draw(st.one_of(st.none(), st.integers(-(-MIN_NS // unit), MAX_NS // unit)))
+    unit = NS_PER_UNIT[precision]  # integer times from 1971 on, in the precision
+    when = draw(st.one_of(st.none(), st.integers(-(-EARLIEST_NS // unit), MAX_NS // unit)))
     if when is not None:
         mapping["time"] = when
     return mapping, precision

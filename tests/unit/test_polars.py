@@ -18,9 +18,11 @@ decoded frames, and coarse integer times refused when they overflow nanoseconds.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 import re
 import struct
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -30,7 +32,15 @@ import polars as pl
 import pytest
 from _documents import result
 from _lineprotocol_parser import assert_same_lines, parse_lines
-from _refusals import ANY, Problem, assert_due, name_problems, point_problems, tag_problems
+from _refusals import (
+    ANY,
+    Problem,
+    assert_due,
+    name_problems,
+    object_column_problems,
+    point_problems,
+    tag_problems,
+)
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -47,8 +57,13 @@ from influxkit._errors import LineProtocolError
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+EARLIEST_NS = 365 * 86_400 * 10**9  # 1971-01-01: integer times start there
 UNIT_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000}
 UTC = dt.timezone.utc
+
+
+class Shade(enum.Enum):
+    DARK = 1
 
 
 def frames_from_results(results: Any, epoch: str | None = None) -> Any:
@@ -183,14 +198,24 @@ def frame_problems(df: pl.DataFrame, tag_columns: list[str], extra_tags: dict[st
     return found
 
 
+def mixed_object_columns(df: pl.DataFrame, tag_columns: list[str]) -> list[Problem]:
+    """What the documented rules refuse in the frame's Object field columns."""
+    return [problem for name, dtype in df.schema.items()
+            if dtype == pl.Object and name not in tag_columns
+            for problem in object_column_problems(name, df[name].to_list())]
+
+
 def check_against_oracle(df: pl.DataFrame, tag_columns: list[str],
                          extra_tags: dict[str, Any], precision: str,
                          block_rows: int | None = None) -> str | LineProtocolError:
     """The polars encoder writes what the mapping encoder writes, or both refuse, for a
     reason the documented rules give, naming its row, column and value.
 
-    Returns the body written, or the oracle's refusal."""
+    Returns the body written, or the oracle's refusal. An Object column of values of
+    several types is the frame's own refusal: each of its points alone is one the
+    mapping encoder writes."""
     problems = frame_problems(df, tag_columns, extra_tags, precision)
+    mixed = mixed_object_columns(df, tag_columns)
     try:
         expected = serialize(oracle_points(df, tag_columns, extra_tags),
                              precision=precision).decode()
@@ -198,8 +223,13 @@ def check_against_oracle(df: pl.DataFrame, tag_columns: list[str],
         assert_due(refusal, problems)
         with pytest.raises(LineProtocolError) as info:
             encode_body(df, "m", tag_columns, precision, block_rows=block_rows, **extra_tags)
-        assert_due(info.value, problems)
+        assert_due(info.value, problems + mixed)
         return refusal
+    if mixed:
+        with pytest.raises(LineProtocolError) as info:
+            encode_body(df, "m", tag_columns, precision, block_rows=block_rows, **extra_tags)
+        assert_due(info.value, problems + mixed)
+        return info.value
     assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     body = encode_body(df, "m", tag_columns, precision, block_rows=block_rows, **extra_tags)
     assert_same_lines(body, expected)
@@ -227,6 +257,7 @@ def check_against_pandas(df: pl.DataFrame, tag_columns: list[str],
     """The polars encoder writes what the pandas encoder writes for the same data, or
     both refuse, for a reason the documented rules give."""
     problems = frame_problems(df, tag_columns, extra_tags, precision)
+    problems += mixed_object_columns(df, tag_columns)
     frame = to_pandas(df, nullable=nullable)
     try:
         expected = b"\n".join(iter_pandas_lines(frame, "m", tag_columns, precision,
@@ -460,7 +491,6 @@ def test_128_bit_integers_beyond_int64_are_refused(dtype: Any) -> None:
     (pl.Series([{"a": 1}] * 3), "Struct"),
     (pl.Series([b"x"] * 3), "Binary"),
     (pl.Series([1, 2, 3], dtype=pl.Decimal(10, 2)), "Decimal"),
-    (pl.Series([object()] * 3, dtype=pl.Object), "Object"),
     (utc_times(T0, T1, T2), "Datetime"),  # a second Datetime: 'time' holds the times
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_unsupported_dtypes_are_refused(column: pl.Series, shown: str) -> None:
@@ -472,6 +502,88 @@ def test_unsupported_dtypes_are_refused(column: pl.Series, shown: str) -> None:
     if not column.dtype.is_numeric():  # numbers are tags as their text
         with pytest.raises(LineProtocolError, match=r"tag column 'when' has type"):
             encode(df, tag_columns=["when"])
+
+
+@pytest.mark.parametrize(("values", "texts"), [
+    ([1, None, 2**53 + 1], ["1i", None, f"{2**53 + 1}i"]),
+    ([np.int64(-3), float("nan"), np.uint64(INT64_MAX)], ["-3i", None, f"{INT64_MAX}i"]),
+    ([1.5, None, np.float32(0.5)], ["1.5", None, "0.5"]),
+    ([Decimal("0.1"), 2.5, None], ["0.1", "2.5", None]),
+    ([True, None, np.bool_(False)], ["true", None, "false"]),
+    (["a", Shade.DARK, None], ['"a"', '"DARK"', None]),
+    ([None, None, None], [None, None, None]),
+], ids=repr)
+def test_object_columns_of_one_type(values: list[Any], texts: list[str | None]) -> None:
+    df = frame3(f=pl.Series(values, dtype=pl.Object), k=[7, 8, 9])
+    expected = []
+    for position, (text, time) in enumerate(zip(texts, (T0, T1, T2), strict=True)):
+        field = f"f={text}," if text is not None else ""
+        expected.append(f"m {field}k={7 + position}i {time}")
+    assert_same_lines("\n".join(encode(df)), "\n".join(expected))
+    pandas = pd.DataFrame({"f": np.array(values, dtype=object), "k": [7, 8, 9]},
+                          index=pd.DatetimeIndex(TIME3.to_pandas()))
+    assert_same_lines(encode_body(df), b"\n".join(iter_pandas_lines(pandas, "m", None, "ns",
+                                                                    {})).decode())
+
+
+@pytest.mark.parametrize(("values", "row"), [
+    ([1, "a", 2.5], 1),
+    ([True, 1, 0], 1),
+    ([2**53 + 1, 0.5, None], 1),
+    ([None, 0.5, 2**60], 2),
+    (["x", b"y", None], 1),
+    ([Decimal(2**53 + 1), 0.5, None], 0),
+    ([1, None, 2**64], 2),
+    ([object(), 1, 2], 0),
+], ids=repr)
+def test_object_columns_of_mixed_or_unsupported_types_are_refused(
+        values: list[Any], row: int) -> None:
+    df = frame3(ok=[1.0, 2.0, 3.0], o=pl.Series(values, dtype=pl.Object))
+    with pytest.raises(LineProtocolError) as info:
+        encode(df)
+    assert (info.value.index, info.value.field) == (row, "o")
+    assert info.value.value is values[row]
+    assert str(info.value).startswith(f"point {row}: ")
+    assert "'o'" in str(info.value)
+    # The pandas encoder refuses the same column at the same row.
+    pandas = pd.DataFrame({"ok": [1.0, 2.0, 3.0], "o": np.array(values, dtype=object)},
+                          index=pd.DatetimeIndex(TIME3.to_pandas()))
+    with pytest.raises(LineProtocolError) as same:
+        b"".join(iter_pandas_lines(pandas, "m", None, "ns", {}))
+    assert (same.value.index, same.value.field) == (row, "o")
+    assert same.value.value is values[row]
+
+
+def test_object_tag_columns_are_written_like_the_other_encoders() -> None:
+    values = ["a b", 1.5, None, Shade.DARK, Decimal("1.10"), np.int64(3), ""]
+    df = pl.DataFrame({"time": utc_times(*range(T0, T0 + 7)),
+                       "o": pl.Series([object(), *values], dtype=pl.Object).slice(1),
+                       "v": range(7)})
+    assert [line.split(" v=")[0] for line in encode(df, tag_columns=["o"], o="x")] == [
+        "m,o=a\\ b", "m,o=1.5", "m,o=x", "m,o=DARK", "m,o=1.10", "m,o=3", "m,o=x"]
+    pandas = pd.DataFrame({"o": np.array(values, dtype=object), "v": range(7)},
+                          index=pd.DatetimeIndex(df["time"].to_pandas()))
+    assert encode_body(df, tag_columns=["o"], o="x") == b"\n".join(
+        iter_pandas_lines(pandas, "m", ["o"], "ns", {"o": "x"})).decode()
+    bad = frame3(v=[1, 2, 3], o=pl.Series(["a", b"b", "c"], dtype=pl.Object))
+    with pytest.raises(LineProtocolError, match="tag 'o' has a value of type bytes") as info:
+        encode(bad, tag_columns=["o"])
+    assert (info.value.index, info.value.field, info.value.value) == (1, "o", b"b")
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("bad\\", "backslash"), ("", "empty"), ("a\nb", "newline"), ("\tx", "strips"),
+])
+def test_the_name_of_a_column_without_any_value_is_checked(name: str, problem: str) -> None:
+    df = frame3(v=[1.0, 2.0, 3.0], **{name: [None, None, None]})
+    assert df.schema[name] == pl.Null
+    with pytest.raises(LineProtocolError, match=problem) as info:
+        encode(df)
+    assert info.value.field == "field key"
+    pandas = pd.DataFrame({"v": [1.0, 2.0, 3.0], name: [None, None, None]},
+                          index=pd.DatetimeIndex(TIME3.to_pandas()))
+    with pytest.raises(LineProtocolError, match=problem):
+        b"".join(iter_pandas_lines(pandas, "m", None, "ns", {}))
 
 
 @pytest.mark.parametrize("as_tag", [False, True])
@@ -768,29 +880,73 @@ def test_time_outside_influxdb_range_is_refused() -> None:
     assert encode(ends) == [f"m v=1i {MIN_NS}", f"m v=2i {MAX_NS}"]
 
 
+@pytest.mark.parametrize(("precision", "looks_like"), [
+    ("ns", "seconds: pass precision='s'"), ("u", "seconds: pass precision='s'"),
+    ("ms", "seconds: pass precision='s'")])
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.UInt32])
+def test_integer_times_before_1971_are_refused_naming_their_unit(
+        precision: str, looks_like: str, dtype: Any) -> None:
+    # int(time.time()) written with a finer precision would land in January 1970.
+    good = 1_700_000_000 * 10**9 // NS_PER_UNIT[precision]
+    df = pl.DataFrame({"time": pl.Series([good, 1_700_000_000, 1_700_000_001], dtype=pl.Int64
+                                         ).cast(dtype, strict=False), "v": [1, 2, 3]})
+    if dtype == pl.UInt32:
+        df = df.slice(1)
+    with pytest.raises(LineProtocolError, match=rf"it looks like {looks_like}") as info:
+        encode(df, precision=precision)
+    row = 0 if dtype == pl.UInt32 else 1
+    assert (info.value.index, info.value.field, info.value.value) == (row, "time",
+                                                                      1_700_000_000)
+    assert str(info.value).startswith(f"point {row}: time 1700000000 at precision")
+    check_against_oracle(df, [], {}, precision)
+    later = df.slice(row)
+    assert times_of(encode(later, precision="s")) == later["time"].to_list()
+
+
+@pytest.mark.parametrize("precision", ["ns", "u", "ms", "s", "m", "h"])
+def test_integer_times_from_1971_are_written(precision: str) -> None:
+    first = -(-EARLIEST_NS // NS_PER_UNIT[precision])
+    df = pl.DataFrame({"time": [first, first - 1], "v": [1, 2]})
+    with pytest.raises(LineProtocolError, match=r"^point 1: .*before 1971"):
+        encode(df, precision=precision)
+    assert times_of(encode(df.head(1), precision=precision)) == [first]
+    early = pl.DataFrame({"time": pl.Series([0]).cast(pl.Datetime("ns")), "v": [1]})
+    assert times_of(encode(early, precision="ns")) == [0]  # a Datetime carries its unit
+
+
 @pytest.mark.parametrize("precision", ["ns", "u", "ms", "s", "m", "h"])
 @pytest.mark.parametrize("dtype", [pl.Int64, pl.Int32, pl.UInt32, pl.UInt64])
 def test_integer_times_are_taken_in_the_write_precision(precision: str, dtype: Any) -> None:
-    signed = dtype in (pl.Int64, pl.Int32)
-    values = [1, 10**6 - 1, -5 if signed else 5]
-    df = pl.DataFrame({"time": pl.Series(values, dtype=dtype), "v": [1, 2, 3]})
-    assert times_of(encode(df, precision=precision)) == values
+    first = -(-EARLIEST_NS // NS_PER_UNIT[precision])
+    values = [first, first + 10**6 - 1, T2 // NS_PER_UNIT[precision]]
+    limit = {pl.Int32: 2**31 - 1, pl.UInt32: 2**32 - 1}.get(dtype, INT64_MAX)
+    values = [value for value in values if value <= limit] or [limit]
+    df = pl.DataFrame({"time": pl.Series(values, dtype=dtype), "v": range(len(values))})
+    if values == [limit] and limit < first:  # the type holds no time from 1971 on
+        with pytest.raises(LineProtocolError, match="before 1971"):
+            encode(df, precision=precision)
+    else:
+        assert times_of(encode(df, precision=precision)) == values
     check_against_oracle(df, [], {}, precision)
 
 
 @pytest.mark.parametrize("precision", ["ns", "u", "ms", "s", "m", "h"])
 def test_integer_times_beyond_the_range_are_refused(precision: str) -> None:
     largest = MAX_NS // NS_PER_UNIT[precision]
-    fine = pl.DataFrame({"time": [largest, -largest], "v": [1, 2]})
-    assert times_of(encode(fine, precision=precision)) == [largest, -largest]
+    first = -(-EARLIEST_NS // NS_PER_UNIT[precision])
+    fine = pl.DataFrame({"time": [largest, first], "v": [1, 2]})
+    assert times_of(encode(fine, precision=precision)) == [largest, first]
     for beyond in (largest + 1, -largest - 1):
-        df = pl.DataFrame({"time": [0, beyond], "v": [1, 2]})
-        with pytest.raises(LineProtocolError, match=r"^point 1: time is outside") as info:
+        df = pl.DataFrame({"time": [first, beyond], "v": [1, 2]})
+        with pytest.raises(LineProtocolError,
+                           match=rf"^point 1: time {beyond} at precision '{precision}' is "
+                                 "outside the range") as info:
             encode(df, precision=precision)
         assert info.value.value == beyond
         check_against_oracle(df, [], {}, precision)
-    huge = pl.DataFrame({"time": pl.Series([0, 2**63], dtype=pl.UInt64), "v": [1, 2]})
-    with pytest.raises(LineProtocolError, match=r"^point 1: time is outside"):
+    huge = pl.DataFrame({"time": pl.Series([first, 2**63], dtype=pl.UInt64), "v": [1, 2]})
+    with pytest.raises(LineProtocolError, match=r"^point 1: time 9223372036854775808 .* is "
+                                                r"outside the range"):
         encode(huge, precision=precision)
 
 
@@ -857,7 +1013,20 @@ names = st.integers(0, 29).flatmap(
 def sometimes_none(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.integers(0, 3).flatmap(lambda k: st.none() if k == 2 else values)
 
-KINDS = ["float", "float", "int", "uint", "bool", "str", "tag", "tag", "int-tag"]
+KINDS = ["float", "float", "int", "uint", "bool", "str", "tag", "tag", "int-tag", "objects"]
+
+# Python objects of each line-protocol type, for Object columns: mostly of one type,
+# sometimes mixed or of a type line protocol cannot carry.
+OBJECTS = {
+    "int": st.integers(INT64_MIN - 1, INT64_MAX + 1) | st.sampled_from(
+        [2**53 + 1, np.int64(-3), np.uint64(2**64 - 1)]),
+    "float": st.floats(allow_nan=False) | st.sampled_from(
+        [np.float32(0.1), Decimal("0.1"), Decimal(2**53 + 1), -0.0]),
+    "bool": st.booleans() | st.just(np.bool_(False)),
+    "str": field_text | st.just(Shade.DARK),
+    "other": st.sampled_from([b"x", dt.date(2020, 1, 1)]),
+    "missing": st.sampled_from([None, math.nan]),
+}
 
 
 @st.composite
@@ -879,6 +1048,13 @@ def column_values(draw: st.DrawFn, kind: str, rows: int) -> pl.Series:
         return pl.Series(cells(sometimes_none(st.integers(0, high))), dtype=pl.UInt64)
     if kind == "bool":
         return pl.Series(cells(sometimes_none(st.booleans())), dtype=pl.Boolean)
+    if kind == "objects":
+        main = draw(st.sampled_from(["int", "float", "bool", "str"]))
+        others = st.sampled_from(list(OBJECTS)).flatmap(OBJECTS.__getitem__)
+        objects = cells(st.integers(0, 9).flatmap(
+            lambda k: others if k == 0 else OBJECTS["missing"] if k == 1 else OBJECTS[main]))
+        # (polars turns a list's enum members into their values when one comes first)
+        return pl.Series([object(), *objects], dtype=pl.Object).slice(1)
     if kind == "str":
         return pl.Series(cells(sometimes_none(field_text)), dtype=pl.Utf8)
     return pl.Series(cells(sometimes_none(st.just("") | tag_text)), dtype=pl.Utf8)
@@ -915,10 +1091,14 @@ def polars_frames(draw: st.DrawFn) -> Case:
         time = pl.Series(raws, dtype=pl.Int64).cast(pl.Datetime(unit))  # type: ignore[arg-type]
         if zone is not None:
             time = time.dt.replace_time_zone("UTC").dt.convert_time_zone(zone)
-    else:
-        limit = min(MAX_NS // NS_PER_UNIT[precision] + 2, INT64_MAX)
-        time = pl.Series(draw(st.lists(st.integers(-limit, limit), min_size=rows,
-                                       max_size=rows)), dtype=pl.Int64)
+    else:  # integers in the write's precision: from 1971 on, sometimes around the edges
+        first = -(-EARLIEST_NS // NS_PER_UNIT[precision])
+        last = MAX_NS // NS_PER_UNIT[precision]
+        edges = st.sampled_from([first - 1, first, last, min(last + 1, INT64_MAX), 0, -first,
+                                 INT64_MIN])
+        times = st.integers(0, 9).flatmap(
+            lambda k: edges if k == 4 else st.integers(first, last))
+        time = pl.Series(draw(st.lists(times, min_size=rows, max_size=rows)), dtype=pl.Int64)
     # The times are in 'time', or in the only Datetime column under another name.
     time_name = "at" if draw(st.integers(0, 3)) == 1 and time.dtype != pl.Int64 else "time"
     if time_name in data:

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from influxkit import LineProtocolError, serialize
+from influxkit._core.time import NS_PER_UNIT, normalize_precision
 from influxkit._encode.rules import (
     escape_key,
     escape_measurement,
@@ -32,6 +33,9 @@ from influxkit._encode.serialize import iter_serialize
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+T_2009 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
+EARLIEST_INT_NS = 365 * 86_400 * 10**9  # 1971-01-01: integer times start there
+MAX_NS = 2**63 - 2
 
 
 class Color(enum.Enum):
@@ -220,8 +224,8 @@ def test_tag_fragment() -> None:
 
 def test_serialize_docstring_example() -> None:
     data = {"measurement": "cpu", "tags": {"host": "a b"},
-            "fields": {"load": 0.5, "n": 3}, "time": 1}
-    assert serialize(data) == b"cpu,host=a\\ b load=0.5,n=3i 1"
+            "fields": {"load": 0.5, "n": 3}, "time": 1257894000}
+    assert serialize(data, precision="s") == b"cpu,host=a\\ b load=0.5,n=3i 1257894000"
 
 
 def test_serialize_point_without_time_has_no_timestamp() -> None:
@@ -229,8 +233,9 @@ def test_serialize_point_without_time_has_no_timestamp() -> None:
 
 
 def test_serialize_keeps_tag_and_field_order() -> None:
-    data = point(tags={"z": "1", "a": "2"}, fields={"y": 1.5, "b": True, "s": "x"}, time=0)
-    assert serialize(data) == b'm,z=1,a=2 y=1.5,b=true,s="x" 0'
+    data = point(tags={"z": "1", "a": "2"}, fields={"y": 1.5, "b": True, "s": "x"},
+                 time=T_2009)
+    assert serialize(data) == f'm,z=1,a=2 y=1.5,b=true,s="x" {T_2009}'.encode()
 
 
 def test_none_fields_and_empty_tags_are_left_out() -> None:
@@ -265,7 +270,7 @@ def test_serialize_mixed_iterable() -> None:
         yield {"measurement": "g", "fields": {"i": 3}}
 
     data = [
-        {"measurement": "d", "fields": {"f": 0.5}, "time": 10},
+        {"measurement": "d", "fields": {"f": 0.5}, "time": T_2009},
         "raw f=1i 11\n",
         b"bytes f=2i 12",
         bytearray(b"ba f=3i"),
@@ -276,7 +281,7 @@ def test_serialize_mixed_iterable() -> None:
         b"\n",
     ]
     assert serialize(data).split(b"\n") == [
-        b"d f=0.5 10",
+        f"d f=0.5 {T_2009}".encode(),
         b"raw f=1i 11",
         b"bytes f=2i 12",
         b"ba f=3i",
@@ -308,7 +313,7 @@ def test_object_with_to_lineprotocol() -> None:
 
 
 def test_iter_serialize_joined_is_serialize() -> None:
-    data = [point(time=i) for i in range(12_000)] + ["raw f=1i"]
+    data = [point(time=T_2009 + i) for i in range(12_000)] + ["raw f=1i"]
     blocks = list(iter_serialize(data))
     assert len(blocks) > 1
     assert b"\n".join(blocks) == serialize(data)
@@ -358,14 +363,14 @@ BAD_NAMES = {
 }
 
 
-def assert_refused(bad: dict[str, Any], shown: str | None, *, position: int = 2) -> (
-        LineProtocolError):
+def assert_refused(bad: dict[str, Any], shown: str | None, *, position: int = 2,
+                   precision: str | None = None) -> LineProtocolError:
     """``bad`` is refused at ``position`` of a list, naming the point and the value."""
-    data = [point(time=1), "raw f=1i"]
+    data = [point(time=T_2009 // NS_PER_UNIT[normalize_precision(precision)]), "raw f=1i"]
     data.insert(position, bad)
     data.append(point())
     with pytest.raises(LineProtocolError) as info:
-        serialize(data)
+        serialize(data, precision=precision)
     error = info.value
     assert isinstance(error, ValueError)
     assert error.index == position
@@ -415,6 +420,37 @@ def test_bad_field_key_is_refused(bad: str) -> None:
     assert error.value == bad
 
 
+SELECT_VARIABLES = ["_name", "_tagKey", "_tagValue", "_fieldKey", "_seriesKey"]
+SYSTEM_SOURCES = ["_name", "_series", "_measurements", "_tags", "_tagKeys", "_fieldKeys",
+                  "_tagKey"]
+
+
+@pytest.mark.parametrize("name", SELECT_VARIABLES)
+def test_a_field_key_influxql_reads_as_its_variable_is_refused(name: str) -> None:
+    # influxd 1.6.7 stores the field, but SELECT gives the measurement, the series key,
+    # a tag or field key, or nothing in its place.
+    error = assert_refused(point(fields={"ok": 1, name: 2}), repr(name))
+    assert (error.field, error.value) == ("field key", name)
+    assert "InfluxQL" in str(error)
+    # As a tag key it reads back: written, even after the name was seen as a field key
+    # (the escaping cache is shared).
+    assert serialize(point(tags={name: "v"})) == f"m,{name}=v f=1i".encode()
+    with pytest.raises(LineProtocolError):
+        serialize([point(tags={name: "v"})] * 3 + [point(fields={name: 1})])
+    for similar in (name.upper(), name + "s", name[1:]):
+        assert serialize(point(fields={similar: 1})) == f"m {similar}=1i".encode()
+
+
+@pytest.mark.parametrize("name", SYSTEM_SOURCES)
+def test_a_measurement_named_like_an_influxql_system_source_is_refused(name: str) -> None:
+    # influxd 1.6.7 stores the points, but refuses to SELECT from a system source.
+    error = assert_refused(point(measurement=name), repr(name))
+    assert (error.field, error.value) == ("measurement", name)
+    assert "system source" in str(error)
+    assert serialize(point(tags={name: "v"}, fields={"f": 1})) == f"m,{name}=v f=1i".encode()
+    assert serialize(point(measurement=name.upper())) == f"{name.upper()} f=1i".encode()
+
+
 @pytest.mark.parametrize(
     "bad",
     [math.nan, math.inf, -math.inf, np.float64("nan"), np.float32("inf"), np.float16("-inf"),
@@ -432,6 +468,35 @@ def test_non_finite_float_is_refused(bad: Any) -> None:
 def test_decimal_beyond_float64_is_refused(bad: Decimal) -> None:
     error = assert_refused(point(fields={"f": bad}), repr(bad))
     assert error.field == "f"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [Decimal(2**53 + 1), Decimal("12345678901234567890"), Decimal("0.1000000000000000000001"),
+     Decimal("1E-400"), Decimal("-1.00000000000000001")],
+    ids=repr,
+)
+def test_a_decimal_that_a_float_cannot_hold_is_refused(bad: Decimal) -> None:
+    # A Decimal is a float field: one whose float shows another number would be stored
+    # rounded (an integer beyond 2**53 among them).
+    error = assert_refused(point(fields={"f": bad}), repr(bad))
+    assert error.field == "f"
+    assert error.value is bad
+    assert "float64" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [(Decimal("0.1"), 0.1), (Decimal("1.10"), 1.1), (Decimal(2**53), 2.0**53),
+     (Decimal("-0"), -0.0), (Decimal("1E+2"), 100.0), (Decimal("2.5E-308"), 2.5e-308)],
+    ids=repr,
+)
+def test_a_decimal_is_written_as_the_float_that_shows_it(value: Decimal, number: float) -> None:
+    text = format_field(value, "f")
+    assert text is not None
+    assert float(text) == number
+    assert math.copysign(1, float(text)) == math.copysign(1, number)
+    assert serialize(point(fields={"f": value})) == serialize(point(fields={"f": number}))
 
 
 @pytest.mark.parametrize(
@@ -513,6 +578,26 @@ def test_unencodable_text_is_a_line_protocol_error(bad: dict[str, Any]) -> None:
     assert info.value.index == 1
 
 
+@pytest.mark.parametrize(
+    ("bad", "field", "value"),
+    [
+        (point(measurement="a b\ud800"), "measurement", "\ud800"),
+        (point(tags={"k x": "v\udfff\udfff"}), "k x", "\udfff\udfff"),
+        (point(tags={"k,\ud800": "v"}), "tag key", "\ud800"),
+        (point(fields={"a=\ud800": 1}), "field key", "\ud800"),
+        (point(fields={"f": 1, "g h": 'a "q" b\ud800'}), "g h", "\ud800"),
+        (point(fields={"f": 1, "e": Color.RED, "g": "x\udc80y"}), "g", "\udc80"),
+    ],
+    ids=["measurement", "tag value", "tag key", "field key", "string", "string after enum"],
+)
+def test_a_lone_surrogate_is_refused_naming_its_field(bad: dict[str, Any], field: str,
+                                                      value: str) -> None:
+    error = assert_refused(bad, None)
+    assert error.field == field
+    assert error.value == value
+    assert "lone surrogate" in str(error)
+
+
 # -- time and precision --------------------------------------------------------------------
 
 
@@ -522,9 +607,11 @@ UTC = dt.timezone.utc
 @pytest.mark.parametrize(
     ("when", "expected"),
     [
-        (0, 0),
+        (31_536_000_000_000_000, 31_536_000_000_000_000),  # 1971-01-01, the first integer
         (1_500_000_000_123_456_789, 1_500_000_000_123_456_789),
-        (np.int64(42), 42),
+        (np.int64(T_2009 + 42), T_2009 + 42),
+        (dt.datetime(1970, 1, 1), 0),
+        (np.datetime64(42, "ns"), 42),
         (dt.datetime(2009, 11, 10, 23, 0, 0, 123456), 1257894000_123456000),
         (dt.datetime(2009, 11, 10, 23, 0, 0, 123456, tzinfo=UTC), 1257894000_123456000),
         (dt.datetime(2009, 11, 11, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1, minutes=30))),
@@ -599,6 +686,44 @@ def test_integer_time_out_of_range_for_its_precision() -> None:
         serialize(point(time=2_562_048), precision="h")
 
 
+@pytest.mark.parametrize("precision", [None, "u", "ms"])
+def test_an_integer_time_in_the_wrong_unit_is_refused(precision: str | None) -> None:
+    # time.time() written with a finer precision would land in January 1970.
+    error = assert_refused(point(time=1_700_000_000), "1700000000", precision=precision)
+    assert error.field == "time"
+    assert "it looks like seconds: pass precision='s'" in str(error)
+    assert serialize(point(time=1_700_000_000), precision="s") == b"m f=1i 1700000000"
+
+
+@pytest.mark.parametrize("when", [0, 5, -1, np.int64(1_700_000_000), 31_535_999_999_999_999],
+                         ids=repr)
+def test_integer_times_before_1971_are_refused(when: Any) -> None:
+    error = assert_refused(point(time=when), None)
+    assert error.field == "time"
+    assert "before 1971" in str(error)
+
+
+def test_repeated_dicts_refuse_an_integer_time_before_1971() -> None:
+    # Dicts of one shape are encoded by a generated function: its guard has the rule too.
+    for precision, good, early in (("ns", T_2009, 1_700_000_000), ("s", 31_536_000, 31_535_999),
+                                   ("h", 8_760, 8_759)):
+        points = [point(fields={"f": 1.5}, time=good + i) for i in range(3)]
+        assert serialize(points, precision=precision).split(b"\n")[2] == (
+            f"m f=1.5 {good + 2}".encode())
+        with pytest.raises(LineProtocolError, match="before 1971") as info:
+            serialize([*points, point(fields={"f": 2.5}, time=early)], precision=precision)
+        assert info.value.index == 3
+        assert info.value.field == "time"
+
+
+def test_datetimes_before_1971_are_written() -> None:
+    moon = dt.datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC)
+    assert serialize(point(time=moon), precision="s") == b"m f=1i -14182940"
+    assert serialize(point(time="1970-01-01T00:00:01.7Z")) == b"m f=1i 1700000000"
+    assert serialize([point(time=pd.Timestamp(5, unit="ns"))] * 3) == b"m f=1i 5\n" * 2 + (
+        b"m f=1i 5")
+
+
 # -- generated encoders for repeated dict shapes -------------------------------------------
 #
 # A list of dicts is encoded by functions generated per shape; each must agree exactly
@@ -614,13 +739,23 @@ _FIELD_VALUES = st.one_of(
     st.floats(), st.integers(INT64_MIN - 2, INT64_MAX + 2), st.booleans(),
     st.text(max_size=4), st.none(), st.sampled_from([Color.RED, Decimal("1.5"), np.int64(3)]),
 )
-_TIMES = st.one_of(
-    st.none(), st.integers(-(2**63), 2**63), st.just(dt.datetime(2020, 1, 1, 0, 0, 1)),
-)
+
+
+def _times(precision: str) -> st.SearchStrategy[Any]:
+    """Integer times in the range written (1971 to 2262 in ``precision``) and around its
+    edges; earlier times as datetimes, which carry their unit."""
+    unit = NS_PER_UNIT[precision]
+    first, last = -(-EARLIEST_INT_NS // unit), MAX_NS // unit
+    return st.one_of(
+        st.none(), st.integers(first, last),
+        st.sampled_from([first - 1, first, last, last + 1, 0, -1, -(2**63), 2**63]),
+        st.sampled_from([dt.datetime(2020, 1, 1, 0, 0, 1), dt.datetime(1969, 7, 20, 20),
+                         dt.datetime(1900, 1, 1), dt.datetime(1970, 1, 1, 0, 0, 0, 1)]),
+    )
 
 
 @st.composite
-def _points_of_few_shapes(draw: st.DrawFn) -> list[dict[str, Any]]:
+def _points_of_few_shapes(draw: st.DrawFn, precision: str) -> list[dict[str, Any]]:
     shapes = draw(st.lists(
         st.tuples(_NAMES, st.lists(_KEYS, max_size=3, unique=True),
                   st.lists(_KEYS, min_size=1, max_size=3, unique=True), st.booleans()),
@@ -635,7 +770,7 @@ def _points_of_few_shapes(draw: st.DrawFn) -> list[dict[str, Any]]:
         if tag_keys:
             point["tags"] = {key: draw(_TAG_VALUES) for key in tag_keys}
         point["fields"] = {key: draw(_FIELD_VALUES) for key in field_keys}
-        point["time"] = draw(_TIMES)
+        point["time"] = draw(_times(precision))
         points.append(point)
     return points
 
@@ -655,10 +790,12 @@ def _one_by_one(points: list[dict[str, Any]], precision: str) -> bytes | tuple[i
     return b"\n".join(lines)
 
 
-@given(_points_of_few_shapes(), st.sampled_from(["ns", "u", "s", "h"]))
+@given(st.sampled_from(["ns", "u", "s", "h"]).flatmap(
+    lambda precision: st.tuples(_points_of_few_shapes(precision), st.just(precision))))
 def test_points_of_repeated_shapes_encode_like_single_points(
-    points: list[dict[str, Any]], precision: str,
+    case: tuple[list[dict[str, Any]], str],
 ) -> None:
+    points, precision = case
     expected = _one_by_one(points, precision)
     for _ in range(2):  # the second pass runs on encoders the first one generated
         try:
@@ -688,14 +825,36 @@ def test_a_str_enum_key_equal_to_a_known_key_is_still_written_by_name() -> None:
 
 
 def test_a_shape_change_in_the_middle_of_a_list_is_encoded_and_checked() -> None:
-    points = [point(fields={"f": 1.5}, time=i) for i in range(3)]
-    points += [point(fields={"f": 2}), point(fields={"f": 1.5, "g": True}, time=3),
-               point(tags={"t": "x y"}, fields={"f": 1.5}, time=4),
+    t = T_2009
+    points = [point(fields={"f": 1.5}, time=t + i) for i in range(3)]
+    points += [point(fields={"f": 2}), point(fields={"f": 1.5, "g": True}, time=t + 3),
+               point(tags={"t": "x y"}, fields={"f": 1.5}, time=t + 4),
                point(fields={"f": 1.5}, time=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))]
     assert serialize(points).split(b"\n") == [
-        b"m f=1.5 0", b"m f=1.5 1", b"m f=1.5 2", b"m f=2i", b"m f=1.5,g=true 3",
-        b"m,t=x\\ y f=1.5 4", b"m f=1.5 1577836800000000000",
+        f"m f=1.5 {t}".encode(), f"m f=1.5 {t + 1}".encode(), f"m f=1.5 {t + 2}".encode(),
+        b"m f=2i", f"m f=1.5,g=true {t + 3}".encode(), f"m,t=x\\ y f=1.5 {t + 4}".encode(),
+        b"m f=1.5 1577836800000000000",
     ]
     with pytest.raises(LineProtocolError, match="NaN") as info:
-        serialize([*points, point(fields={"f": math.nan}, time=5)])
+        serialize([*points, point(fields={"f": math.nan}, time=t + 5)])
     assert info.value.index == len(points)
+
+
+def test_series_helper_times_go_through_the_same_rule() -> None:
+    from typing import ClassVar
+
+    from influxkit import SeriesHelper
+
+    class Cpu(SeriesHelper):
+        class Meta:
+            series_name = "cpu"
+            fields: ClassVar = ["v"]
+            tags: ClassVar = ["host"]
+
+    with pytest.raises(LineProtocolError, match="it looks like seconds") as info:
+        Cpu(host="a", v=1, time=1_700_000_000)
+    assert info.value.field == "time"
+    Cpu(host="a", v=1, time=1_700_000_000 * 10**9)
+    Cpu(host="a", v=2, time=dt.datetime(1969, 7, 20, tzinfo=UTC))
+    assert [point["fields"]["v"] for point in Cpu._json_body_()] == [1, 2]
+    assert Cpu._reset_() == 2

@@ -220,9 +220,11 @@ def test_nat_is_refused() -> None:
 
 @pytest.mark.parametrize("precision", list(NS_PER_UNIT))
 def test_integers_are_already_in_the_precision(precision: str) -> None:
-    assert time_to_int(5, precision) == 5
-    assert time_to_int(np.int64(-5), precision) == -5
-    assert time_to_int(np.uint32(5), precision) == 5
+    value = T0 // NS_PER_UNIT[precision]
+    assert time_to_int(value, precision) == value
+    assert time_to_int(np.int64(value + 5), precision) == value + 5
+    if value < 2**32:
+        assert time_to_int(np.uint32(value), precision) == value
 
 
 @pytest.mark.parametrize(
@@ -288,7 +290,9 @@ def test_out_of_range_times_are_refused(value: Any, precision: str) -> None:
 
 
 def test_range_edges_are_accepted() -> None:
-    assert time_to_int(MIN_NS, "ns") == MIN_NS
+    # The earliest edge only as a time that carries its unit: an integer must be 1971 on.
+    assert time_to_int(np.datetime64(MIN_NS, "ns"), "ns") == MIN_NS
+    assert time_to_int("1677-09-21T00:12:43.145224194Z", "ns") == MIN_NS
     assert time_to_int(MAX_NS, "ns") == MAX_NS
     assert time_to_int(MAX_NS // 3_600_000_000_000, "h") == 2_562_047
 
@@ -313,3 +317,83 @@ def test_bool_is_not_a_time() -> None:
 def test_impossible_offsets_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="time"):
         parse_time_string(bad)
+
+
+# -- integer times in the wrong unit ---------------------------------------------------------
+
+# 1971-01-01T00:00:00Z: an integer time before it is taken for one in the wrong unit.
+EARLIEST_NS = 365 * 86_400 * 10**9
+
+
+@pytest.mark.parametrize(
+    ("number", "precision", "looks_like"),
+    [
+        (1_700_000_000, "ns", "seconds: pass precision='s'"),
+        (1_700_000_000_000, "ns", "milliseconds: pass precision='ms'"),
+        (1_700_000_000_000_000, "ns", "microseconds: pass precision='u'"),
+        (np.int64(1_700_000_000), "ns", "seconds: pass precision='s'"),
+        (1_700_000_000, "u", "seconds: pass precision='s'"),
+        (1_700_000_000_000, "u", "milliseconds: pass precision='ms'"),
+        (1_700_000_000, "ms", "seconds: pass precision='s'"),
+        (28_333_333, "ns", "minutes: pass precision='m'"),
+        (472_222, "s", "hours: pass precision='h'"),
+    ],
+    ids=repr,
+)
+def test_an_integer_time_before_1971_is_refused_naming_its_likely_unit(
+        number: Any, precision: str, looks_like: str) -> None:
+    with pytest.raises(ValueError, match=f"it looks like {looks_like}") as info:
+        time_to_int(number, precision)
+    message = str(info.value)
+    assert f"time {int(number)} at precision {precision!r} is 1970-" in message
+    assert "datetime" in message  # how to write an earlier time on purpose
+
+
+def test_the_refusal_shows_the_time_the_integer_would_be() -> None:
+    with pytest.raises(ValueError) as info:
+        time_to_int(1_700_000_000, "ns")
+    assert str(info.value).startswith(
+        "time 1700000000 at precision 'ns' is 1970-01-01T00:00:01.7Z; it looks like "
+        "seconds: pass precision='s'")
+
+
+@pytest.mark.parametrize("number", [0, 1, -1, 5, -1_700_000_000, EARLIEST_NS - 1], ids=repr)
+def test_integers_before_1971_without_a_likely_unit_are_refused(number: int) -> None:
+    with pytest.raises(ValueError, match="before 1971") as info:
+        time_to_int(number, "ns")
+    assert "looks like" not in str(info.value)
+
+
+def test_an_ambiguous_integer_names_every_unit_it_could_be() -> None:
+    # 100,000,000 is 1973 in seconds and 2160 in minutes.
+    with pytest.raises(ValueError, match="seconds or minutes: pass precision='s' or "
+                                         "precision='m'"):
+        time_to_int(100_000_000, "ms")
+
+
+@pytest.mark.parametrize("precision", list(NS_PER_UNIT))
+def test_integer_times_from_1971_are_accepted(precision: str) -> None:
+    unit = NS_PER_UNIT[precision]
+    first = -(-EARLIEST_NS // unit)
+    assert time_to_int(first, precision) == first
+    with pytest.raises(ValueError, match="before 1971"):
+        time_to_int(first - 1, precision)
+    assert time_to_int(MAX_NS // unit, precision) == MAX_NS // unit
+
+
+def test_an_integer_time_beyond_2262_names_its_likely_unit() -> None:
+    with pytest.raises(ValueError, match=r"outside the range.*it looks like nanoseconds: pass "
+                                         r"precision='ns'"):
+        time_to_int(1_700_000_000_000_000_000, "s")
+
+
+@pytest.mark.parametrize(
+    "when",
+    [dt.datetime(1970, 1, 1, 0, 0, 1, 700000), dt.datetime(1969, 7, 20, 20, 17),
+     dt.date(1970, 1, 1), "1970-01-01T00:00:01.7Z", pd.Timestamp(1_700_000_000, unit="ns"),
+     np.datetime64(1_700_000_000, "ns")],
+    ids=repr,
+)
+def test_times_that_carry_their_unit_are_never_refused_for_being_early(when: Any) -> None:
+    assert time_to_int(when, "ns") == to_ns(when)
+    assert to_ns(when) < EARLIEST_NS

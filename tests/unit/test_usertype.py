@@ -16,7 +16,7 @@ from typing import Any, ClassVar, NamedTuple, Optional
 import numpy as np
 import pandas as pd
 import pytest
-from _refusals import assert_due, point_problems
+from _refusals import Problem, assert_due, point_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,11 +148,12 @@ def test_seed_schema_keeps_annotations() -> None:
 def test_future_annotations_module() -> None:
     # That module uses `from __future__ import annotations`: its annotations are strings.
     assert future_types.FutureDataclass.__annotations__["count"] == "INT | None"
-    assert line(future_types.FutureTuple(5, "h 1", 0.5)) == b"FutureTuple,host=h\\ 1 load=0.5 5"
+    assert line(future_types.FutureTuple(T + 5, "h 1", 0.5)) == (
+        b"FutureTuple,host=h\\ 1 load=0.5 1600000000000000005")
     point = future_types.FutureDataclass("cpu", None, None, 1.5)
     assert line(point) == b"cpu ratio=1.5"
-    point = future_types.FutureDataclass("cpu", 7, 3, 1.5)
-    assert line(point) == b"cpu count=3i,ratio=1.5 7"
+    point = future_types.FutureDataclass("cpu", T + 7, 3, 1.5)
+    assert line(point) == b"cpu count=3i,ratio=1.5 1600000000000000007"
 
 
 # ------------------------------------------------------------------ class kinds
@@ -164,16 +165,16 @@ def test_decorator_forms_return_the_class() -> None:
         value: FLOAT
 
         def __init__(self) -> None:
-            self.time = 1
+            self.time = T
             self.value = 2.0
 
     assert lineprotocol(Plain) is Plain
     assert lineprotocol()(Plain) is Plain
     assert lineprotocol(Plain, rm_none=True) is Plain
-    assert line(Plain()) == b"Plain value=2.0 1"
-    assert encoder(Plain)(Plain(), "ns", "") == "Plain value=2.0 1"
+    assert line(Plain()) == f"Plain value=2.0 {T}".encode()
+    assert encoder(Plain)(Plain(), "ns", "") == f"Plain value=2.0 {T}"
     # Reachable from instances too.
-    assert Plain().__influxkit_encoder__(Plain(), "ns", "") == "Plain value=2.0 1"  # type: ignore[attr-defined]
+    assert Plain().__influxkit_encoder__(Plain(), "ns", "") == f"Plain value=2.0 {T}"  # type: ignore[attr-defined]
 
 
 def test_frozen_and_slotted_dataclasses() -> None:
@@ -184,7 +185,7 @@ def test_frozen_and_slotted_dataclasses() -> None:
         host: TAG
         value: FLOAT
 
-    assert line(Point(1, "a", 0.25)) == b"Point,host=a value=0.25 1"
+    assert line(Point(T, "a", 0.25)) == f"Point,host=a value=0.25 {T}".encode()
 
     @lineprotocol
     @dataclasses.dataclass(frozen=True)
@@ -192,7 +193,7 @@ def test_frozen_and_slotted_dataclasses() -> None:
         time: TIMEINT
         value: INT
 
-    assert line(Frozen(1, 2)) == b"Frozen value=2i 1"
+    assert line(Frozen(T, 2)) == f"Frozen value=2i {T}".encode()
 
 
 def test_plain_class_with_property_and_classvar() -> None:
@@ -204,11 +205,11 @@ def test_plain_class_with_property_and_classvar() -> None:
         celsius: FLOAT
 
         def __init__(self, room: str, celsius: float) -> None:
-            self.time = 10
+            self.time = T + 10
             self.room = room
             self.celsius = celsius
 
-    assert line(Sensor("hall", 21.5)) == b"Sensor,room=hall celsius=21.5 10"
+    assert line(Sensor("hall", 21.5)) == b"Sensor,room=hall celsius=21.5 1600000000000000010"
 
 
 def test_namedtuple_subset_schema_and_property() -> None:
@@ -263,6 +264,11 @@ class Side(str, enum.Enum):
 Weird = enum.Enum("Weird", {"a b,c=d": 1, 'q"\\': 2})
 
 
+# 2020-09-13T12:26:40Z: the time of the objects below.
+T = 1_600_000_000_000_000_000
+EARLIEST_NS = 365 * 86_400 * 10**9  # 1971-01-01: integer times start there
+
+
 def one(marker: Any, value: Any, *, precision: str = "ns", extra: str = "",
         **options: Any) -> str:
     """Encode a point whose only non-time attribute is ``value`` of type ``marker``."""
@@ -274,7 +280,7 @@ def one(marker: Any, value: Any, *, precision: str = "ns", extra: str = "",
         x: Any
         filler: Any = True
 
-    return encoder(M)(M(1, value), precision, extra)
+    return encoder(M)(M(T, value), precision, extra)
 
 
 def test_measurement_attribute() -> None:
@@ -285,16 +291,16 @@ def test_measurement_attribute() -> None:
         time: TIMEINT
         value: INT
 
-    assert line(Named("cpu load,x", 1, 2)) == b"cpu\\ load\\,x value=2i 1"
-    assert line(Named(Color.RED, 1, 2)) == b"RED value=2i 1"  # type: ignore[arg-type]
+    assert line(Named("cpu load,x", T, 2)) == f"cpu\\ load\\,x value=2i {T}".encode()
+    assert line(Named(Color.RED, T, 2)) == f"RED value=2i {T}".encode()  # type: ignore[arg-type]
     with pytest.raises(LineProtocolError, match="'name' is None"):
-        line(Named(None, 1, 2))  # type: ignore[arg-type]
+        line(Named(None, T, 2))  # type: ignore[arg-type]
     with pytest.raises(LineProtocolError, match="measurement is empty"):
-        line(Named("", 1, 2))
+        line(Named("", T, 2))
     with pytest.raises(LineProtocolError, match="starts with '#'"):
-        line(Named("#x", 1, 2))
+        line(Named("#x", T, 2))
     with pytest.raises(LineProtocolError, match="'name'"):
-        line(Named(3, 1, 2))  # type: ignore[arg-type]
+        line(Named(3, T, 2))  # type: ignore[arg-type]
 
 
 def test_optional_measurement_falls_back_to_class_name() -> None:
@@ -305,19 +311,19 @@ def test_optional_measurement_falls_back_to_class_name() -> None:
         time: TIMEINT
         value: INT
 
-    assert line(Named(None, 1, 2)) == b"Named value=2i 1"
-    assert line(Named("m", 1, 2)) == b"m value=2i 1"
+    assert line(Named(None, T, 2)) == f"Named value=2i {T}".encode()
+    assert line(Named("m", T, 2)) == f"m value=2i {T}".encode()
 
 
 def test_tag() -> None:
-    assert one(TAG, "a b") == "M,x=a\\ b filler=true 1"
-    assert one(TAG, None) == "M filler=true 1"
-    assert one(TAG, "") == "M filler=true 1"
-    assert one(TAG, np.str_("np")) == "M,x=np filler=true 1"
-    assert one(TAG, Side.BUY) == "M,x=BUY filler=true 1"
-    assert one(TAG, 5) == "M,x=5 filler=true 1"
-    assert one(TAG, 0.5) == "M,x=0.5 filler=true 1"
-    assert one(TAG, np.int16(-3)) == "M,x=-3 filler=true 1"
+    assert one(TAG, "a b") == f"M,x=a\\ b filler=true {T}"
+    assert one(TAG, None) == f"M filler=true {T}"
+    assert one(TAG, "") == f"M filler=true {T}"
+    assert one(TAG, np.str_("np")) == f"M,x=np filler=true {T}"
+    assert one(TAG, Side.BUY) == f"M,x=BUY filler=true {T}"
+    assert one(TAG, 5) == f"M,x=5 filler=true {T}"
+    assert one(TAG, 0.5) == f"M,x=0.5 filler=true {T}"
+    assert one(TAG, np.int16(-3)) == f"M,x=-3 filler=true {T}"
     with pytest.raises(LineProtocolError, match=r"'x'.*TAGENUM"):
         one(TAG, Color.RED)
     for wrong in (b"bytes", dt.date(2020, 1, 1), ["a"]):
@@ -326,36 +332,36 @@ def test_tag() -> None:
 
 
 def test_tagenum() -> None:
-    assert one(TAGENUM, Color.DARK_BLUE) == "M,x=DARK_BLUE filler=true 1"
-    assert one(TAGENUM, Side.BUY) == "M,x=BUY filler=true 1"
-    assert one(TAGENUM, Weird["a b,c=d"]) == "M,x=a\\ b\\,c\\=d filler=true 1"
-    assert one(TAGENUM, "plain") == "M,x=plain filler=true 1"
-    assert one(TAGENUM, None) == "M filler=true 1"
-    assert one(TAGENUM, 1.5) == "M,x=1.5 filler=true 1"
+    assert one(TAGENUM, Color.DARK_BLUE) == f"M,x=DARK_BLUE filler=true {T}"
+    assert one(TAGENUM, Side.BUY) == f"M,x=BUY filler=true {T}"
+    assert one(TAGENUM, Weird["a b,c=d"]) == f"M,x=a\\ b\\,c\\=d filler=true {T}"
+    assert one(TAGENUM, "plain") == f"M,x=plain filler=true {T}"
+    assert one(TAGENUM, None) == f"M filler=true {T}"
+    assert one(TAGENUM, 1.5) == f"M,x=1.5 filler=true {T}"
     with pytest.raises(LineProtocolError, match="'x'"):
         one(TAGENUM, object())
 
 
 def test_bool() -> None:
-    assert one(BOOL, True) == "M x=true,filler=true 1"
-    assert one(BOOL, False) == "M x=false,filler=true 1"
-    assert one(BOOL, np.bool_(False)) == "M x=false,filler=true 1"
+    assert one(BOOL, True) == f"M x=true,filler=true {T}"
+    assert one(BOOL, False) == f"M x=false,filler=true {T}"
+    assert one(BOOL, np.bool_(False)) == f"M x=false,filler=true {T}"
     for wrong in (1, 0, "true", 1.0):
         with pytest.raises(LineProtocolError, match="'x'"):
             one(BOOL, wrong)
 
 
 def test_int() -> None:
-    assert one(INT, 3) == "M x=3i,filler=true 1"
-    assert one(INT, -(2**63)) == f"M x={-(2**63)}i,filler=true 1"
-    assert one(INT, 2**63 - 1) == f"M x={2**63 - 1}i,filler=true 1"
-    assert one(INT, np.int64(-4)) == "M x=-4i,filler=true 1"
-    assert one(INT, np.uint8(4)) == "M x=4i,filler=true 1"
+    assert one(INT, 3) == f"M x=3i,filler=true {T}"
+    assert one(INT, -(2**63)) == f"M x={-(2**63)}i,filler=true {T}"
+    assert one(INT, 2**63 - 1) == f"M x={2**63 - 1}i,filler=true {T}"
+    assert one(INT, np.int64(-4)) == f"M x=-4i,filler=true {T}"
+    assert one(INT, np.uint8(4)) == f"M x=4i,filler=true {T}"
 
     class Level(enum.IntEnum):
         HIGH = 9
 
-    assert one(INT, Level.HIGH) == "M x=9i,filler=true 1"
+    assert one(INT, Level.HIGH) == f"M x=9i,filler=true {T}"
     for wrong in (2**63, -(2**63) - 1, np.uint64(2**64 - 1)):
         with pytest.raises(LineProtocolError, match=r"'x'.*64-bit"):
             one(INT, wrong)
@@ -365,13 +371,13 @@ def test_int() -> None:
 
 
 def test_float() -> None:
-    assert one(FLOAT, 2.1) == "M x=2.1,filler=true 1"
-    assert one(FLOAT, -0.0) == "M x=-0.0,filler=true 1"
-    assert one(FLOAT, 1e300) == "M x=1e+300,filler=true 1"
-    assert one(FLOAT, 100) == "M x=100.0,filler=true 1"  # an int is still written as float
-    assert one(FLOAT, np.float32(0.5)) == "M x=0.5,filler=true 1"
-    assert one(FLOAT, np.float64(0.1)) == "M x=0.1,filler=true 1"
-    assert one(FLOAT, np.int32(7)) == "M x=7.0,filler=true 1"
+    assert one(FLOAT, 2.1) == f"M x=2.1,filler=true {T}"
+    assert one(FLOAT, -0.0) == f"M x=-0.0,filler=true {T}"
+    assert one(FLOAT, 1e300) == f"M x=1e+300,filler=true {T}"
+    assert one(FLOAT, 100) == f"M x=100.0,filler=true {T}"  # an int is still written as float
+    assert one(FLOAT, np.float32(0.5)) == f"M x=0.5,filler=true {T}"
+    assert one(FLOAT, np.float64(0.1)) == f"M x=0.1,filler=true {T}"
+    assert one(FLOAT, np.int32(7)) == f"M x=7.0,filler=true {T}"
     for bad in (math.nan, math.inf, -math.inf, np.float64("nan")):
         with pytest.raises(LineProtocolError, match=r"'x'.*NaN or infinity"):
             one(FLOAT, bad)
@@ -382,13 +388,57 @@ def test_float() -> None:
             one(FLOAT, wrong)
 
 
-def test_decimal_keeps_digits() -> None:
-    assert one(DECIMAL, Decimal("219.230")) == "M x=219.230,filler=true 1"
-    assert one(DECIMAL, Decimal("0.1000000000000000000001")) == (
-        "M x=0.1000000000000000000001,filler=true 1"
-    )
-    assert one(DECIMAL, 0.5) == "M x=0.5,filler=true 1"
-    assert one(DECIMAL, 12) == "M x=12,filler=true 1"
+@pytest.mark.parametrize("value", [2**53 + 1, -(2**53) - 1, 2**63 - 1, np.int64(2**53 + 1),
+                                   np.uint64(2**64 - 1)], ids=repr)
+def test_an_integer_a_float_field_cannot_hold_is_refused_not_rounded(value: Any) -> None:
+    with pytest.raises(LineProtocolError, match=r"'x'.*float64") as caught:
+        one(FLOAT, value)
+    assert caught.value.field == "x"
+    assert caught.value.value is value
+    with pytest.raises(LineProtocolError, match=r"'x'.*float64"):
+        one(DECIMAL, value)
+    assert one(FLOAT, 2**53) == one(DECIMAL, 2**53) == one(FLOAT, float(2**53))
+
+
+@pytest.mark.parametrize("value", [Decimal(2**53 + 1), Decimal("0.1000000000000000000001"),
+                                   Decimal("1E-400")], ids=repr)
+def test_a_decimal_a_float_field_cannot_hold_is_refused_not_rounded(value: Decimal) -> None:
+    with pytest.raises(LineProtocolError, match=r"'x'.*float64") as caught:
+        one(DECIMAL, value)
+    assert caught.value.value is value
+
+
+@pytest.mark.parametrize("precision", ["ns", "u", "ms"])
+def test_timeint_before_1971_is_refused_on_every_path(precision: str) -> None:
+    @lineprotocol
+    class P(NamedTuple):
+        t: TIMEINT
+        v: INT
+
+    encode = encoder(P)
+    now = 1_700_000_000
+    good = now * 10**9 // NS_PER_UNIT[precision]
+    assert encode(P(good, 1), precision, "") == f"P v=1i {good}"
+    # The fast path (an int field) and the slow one (a numpy int field) both refuse.
+    for value in (1, np.int64(1)):
+        for when in (now, np.int64(now)):
+            with pytest.raises(LineProtocolError, match="it looks like seconds: pass "
+                                                        "precision='s'") as caught:
+                encode(P(when, value), precision, "")
+            assert caught.value.field == "t"
+            assert caught.value.value == now
+    with pytest.raises(LineProtocolError, match="before 1971"):
+        serialize([P(good, 1), P(0, 1)], precision=precision)
+    assert serialize(P(now, 1), precision="s") == f"P v=1i {now}".encode()
+
+
+def test_decimal_is_written_as_the_float_it_is() -> None:
+    # A float field: the float64 of the Decimal, which must be the same number.
+    assert one(DECIMAL, Decimal("219.230")) == f"M x=219.23,filler=true {T}"
+    assert one(DECIMAL, Decimal("0.1")) == f"M x=0.1,filler=true {T}"
+    assert one(DECIMAL, Decimal(2**53)) == f"M x=9007199254740992.0,filler=true {T}"
+    assert one(DECIMAL, 0.5) == f"M x=0.5,filler=true {T}"
+    assert one(DECIMAL, 12) == f"M x=12.0,filler=true {T}"
     for bad in (Decimal("NaN"), Decimal("-Infinity"), math.nan):
         with pytest.raises(LineProtocolError, match="'x'"):
             one(DECIMAL, bad)
@@ -397,19 +447,19 @@ def test_decimal_keeps_digits() -> None:
 
 
 def test_str_and_enum_fields() -> None:
-    assert one(STR, "plain") == 'M x="plain",filler=true 1'
-    assert one(STR, 'say "hi" \\o/') == 'M x="say \\"hi\\" \\\\o/",filler=true 1'
-    assert one(STR, "") == 'M x="",filler=true 1'
-    assert one(STR, "a\nb") == 'M x="a\nb",filler=true 1'
-    assert one(STR, np.str_("n")) == 'M x="n",filler=true 1'
-    assert one(STR, Side.BUY) == 'M x="BUY",filler=true 1'
+    assert one(STR, "plain") == 'M x="plain",filler=true 1600000000000000000'
+    assert one(STR, 'say "hi" \\o/') == 'M x="say \\"hi\\" \\\\o/",filler=true 1600000000000000000'
+    assert one(STR, "") == 'M x="",filler=true 1600000000000000000'
+    assert one(STR, "a\nb") == 'M x="a\nb",filler=true 1600000000000000000'
+    assert one(STR, np.str_("n")) == 'M x="n",filler=true 1600000000000000000'
+    assert one(STR, Side.BUY) == 'M x="BUY",filler=true 1600000000000000000'
     with pytest.raises(LineProtocolError, match=r"'x'.*ENUM"):
         one(STR, Color.RED)
     with pytest.raises(LineProtocolError, match="'x'"):
         one(STR, 5)
-    assert one(ENUM, Color.RED) == 'M x="RED",filler=true 1'
-    assert one(ENUM, Weird['q"\\']) == 'M x="q\\"\\\\",filler=true 1'
-    assert one(ENUM, "text") == 'M x="text",filler=true 1'
+    assert one(ENUM, Color.RED) == 'M x="RED",filler=true 1600000000000000000'
+    assert one(ENUM, Weird['q"\\']) == 'M x="q\\"\\\\",filler=true 1600000000000000000'
+    assert one(ENUM, "text") == 'M x="text",filler=true 1600000000000000000'
     with pytest.raises(LineProtocolError, match="'x'"):
         one(ENUM, 1)
 
@@ -423,9 +473,10 @@ def test_hostile_strings_are_escaped() -> None:
         tag: TAG
         text: STR
 
-    point = Hostile('m e,a=s"\\u', 1, 'v a,l=u"e\\ü 漢', 'q"u o,t=e\\ü')
+    point = Hostile('m e,a=s"\\u', T, 'v a,l=u"e\\ü 漢', 'q"u o,t=e\\ü')
     assert line(point) == (
-        'm\\ e\\,a=s"\\u,tag=v\\ a\\,l\\=u"e\\ü\\ 漢 text="q\\"u o,t=e\\\\ü" 1'.encode()
+        'm\\ e\\,a=s"\\u,tag=v\\ a\\,l\\=u"e\\ü\\ 漢 text="q\\"u o,t=e\\\\ü" '
+        f"{T}".encode()
     )
 
 
@@ -440,8 +491,9 @@ def test_timeint_precisions() -> None:
 
     encode = encoder(P)
     assert encode(P(1_600_000_000_000, 1), "ms", "") == "P v=1i 1600000000000"
-    assert encode(P(np.int64(5), 1), "s", "") == "P v=1i 5"
-    assert encode(P(-5, 1), "ns", "") == "P v=1i -5"
+    assert encode(P(np.int64(1_600_000_000), 1), "s", "") == "P v=1i 1600000000"
+    with pytest.raises(LineProtocolError, match=r"'t'.*before 1971"):
+        encode(P(-5, 1), "ns", "")
     with pytest.raises(LineProtocolError, match=r"'t'.*outside the range"):
         encode(P(2**62, 1), "ms", "")
     with pytest.raises(LineProtocolError, match=r"'t'.*outside the range"):
@@ -461,14 +513,15 @@ def test_timeint_range_edges(precision: str) -> None:
         v: INT
 
     unit = NS_PER_UNIT[precision]
-    lowest, highest = -(-MIN_NS // unit), MAX_NS // unit
+    lowest, highest = -(-EARLIEST_NS // unit), MAX_NS // unit  # 1971 to 2262
     encode = encoder(P)
-    for value in (lowest, highest, 0):
+    for value in (lowest, highest):
         assert encode(P(value, 1), precision, "") == f"P v=1i {time_to_int(value, precision)}"
-    for value in (lowest - 1, highest + 1):
-        with pytest.raises(ValueError, match="outside the range"):
+    for value, problem in ((lowest - 1, "before 1971"), (0, "before 1971"),
+                           (-(-MIN_NS // unit), "before 1971"), (highest + 1, "outside the range")):
+        with pytest.raises(ValueError, match=problem):
             time_to_int(value, precision)
-        with pytest.raises(LineProtocolError, match="outside the range"):
+        with pytest.raises(LineProtocolError, match=problem):
             encode(P(value, 1), precision, "")
 
 
@@ -538,11 +591,11 @@ def test_optional_attributes() -> None:
         b: INT | None
         c: STR
 
-    assert line(O(1, "h", 1.0, 2, "s")) == b'O,host=h a=1.0,b=2i,c="s" 1'
+    assert line(O(T, "h", 1.0, 2, "s")) == b'O,host=h a=1.0,b=2i,c="s" 1600000000000000000'
     assert line(O(None, None, None, None, "s")) == b'O c="s"'
     assert line(O(None, None, 0.5, None, "s")) == b'O a=0.5,c="s"'
     with pytest.raises(LineProtocolError, match=r"'c' is None.*Optional\[STR\]"):
-        line(O(1, "h", 1.0, 2, None))  # type: ignore[arg-type]
+        line(O(T, "h", 1.0, 2, None))  # type: ignore[arg-type]
 
 
 def test_optional_fields_all_none() -> None:
@@ -553,9 +606,9 @@ def test_optional_fields_all_none() -> None:
         a: FLOAT | None
 
     with pytest.raises(LineProtocolError, match="no fields"):
-        line(O(1, None))
+        line(O(T, None))
     with pytest.raises(LineProtocolError, match="point 3"):
-        serialize([O(1, 1.0)] * 3 + [O(1, None)])
+        serialize([O(T, 1.0)] * 3 + [O(T, None)])
 
 
 def test_rm_none() -> None:
@@ -568,19 +621,19 @@ def test_rm_none() -> None:
         a: FLOAT
         b: BOOL
 
-    assert line(R("m", 1, "x", 1.5, True)) == b"m,tag=x a=1.5,b=true 1"
+    assert line(R("m", T, "x", 1.5, True)) == f"m,tag=x a=1.5,b=true {T}".encode()
     assert line(R(None, None, None, None, False)) == b"R b=false"  # type: ignore[arg-type]
-    assert line(R("m", 2, "x", 0.5, None)) == b"m,tag=x a=0.5 2"  # type: ignore[arg-type]
+    assert line(R("m", T + 2, "x", 0.5, None)) == b"m,tag=x a=0.5 1600000000000000002"  # type: ignore[arg-type]
     with pytest.raises(LineProtocolError, match="no fields"):
-        line(R("m", 2, "x", None, None))  # type: ignore[arg-type]
+        line(R("m", T, "x", None, None))  # type: ignore[arg-type]
     # Wrong types are still refused.
     with pytest.raises(LineProtocolError, match="'b'"):
-        line(R("m", 2, "x", None, 1))  # type: ignore[arg-type]
+        line(R("m", T, "x", None, 1))  # type: ignore[arg-type]
 
 
 def test_pandas_missing_values_are_none() -> None:
-    assert one(FLOAT, pd.NA, rm_none=True) == "M filler=true 1"
-    assert one(INT, pd.NaT, rm_none=True) == "M filler=true 1"
+    assert one(FLOAT, pd.NA, rm_none=True) == f"M filler=true {T}"
+    assert one(INT, pd.NaT, rm_none=True) == f"M filler=true {T}"
     with pytest.raises(LineProtocolError, match="'x' is None"):
         one(FLOAT, pd.NA)
 
@@ -594,7 +647,7 @@ def test_classvar_and_initvar_are_skipped() -> None:
         v: INT
         scale: dataclasses.InitVar[int] = 1
 
-    assert line(D(1, 2)) == b"D v=2i 1"
+    assert line(D(T, 2)) == f"D v=2i {T}".encode()
 
 
 def test_none_refused_without_rm_none() -> None:
@@ -613,8 +666,8 @@ def test_placeholder_without_fields() -> None:
         t: TIMEINT
         kind: TAG
 
-    assert line(Event(1, "boot")) == b"Event,kind=boot _=true 1"
-    assert line(Event(1, None)) == b"Event _=true 1"  # type: ignore[arg-type]
+    assert line(Event(T, "boot")) == f"Event,kind=boot _=true {T}".encode()
+    assert line(Event(T, None)) == f"Event _=true {T}".encode()  # type: ignore[arg-type]
 
 
 def test_placeholder_with_fields_all_none() -> None:
@@ -623,8 +676,8 @@ def test_placeholder_with_fields_all_none() -> None:
         t: TIMEINT
         a: INT
 
-    assert line(Event(1, 2)) == b"Event a=2i 1"
-    assert line(Event(1, None)) == b"Event _=true 1"  # type: ignore[arg-type]
+    assert line(Event(T, 2)) == f"Event a=2i {T}".encode()
+    assert line(Event(T, None)) == f"Event _=true {T}".encode()  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ extra tags
@@ -637,8 +690,8 @@ def test_class_extra_tags() -> None:
         host: TAG
         v: INT
 
-    assert line(P(1, "h", 2)) == b"P,host=h,region=eu\\ west,dc=a\\,1 v=2i 1"
-    assert line(P(1, None, 2)) == b"P,region=eu\\ west,dc=a\\,1 v=2i 1"  # type: ignore[arg-type]
+    assert line(P(T, "h", 2)) == f"P,host=h,region=eu\\ west,dc=a\\,1 v=2i {T}".encode()
+    assert line(P(T, None, 2)) == f"P,region=eu\\ west,dc=a\\,1 v=2i {T}".encode()  # type: ignore[arg-type]
 
 
 def test_write_extra_tags() -> None:
@@ -650,19 +703,19 @@ def test_write_extra_tags() -> None:
 
     encode = encoder(P)
     extra = tag_fragment({"app": "x y", "host": "ignored", "region": "ignored=,", "z": "1"})
-    assert encode(P(1, "h", 2), "ns", extra) == "P,host=h,region=eu,app=x\\ y,z=1 v=2i 1"
+    assert encode(P(T, "h", 2), "ns", extra) == f"P,host=h,region=eu,app=x\\ y,z=1 v=2i {T}"
     # The class's tags win even when the object's tag is None (as a mapping's None tag
     # wins over the write's extra tags).
-    assert encode(P(1, None, 2), "ns", extra) == "P,region=eu,app=x\\ y,z=1 v=2i 1"  # type: ignore[arg-type]
-    assert encode(P(1, "h", 2), "ns", tag_fragment({"host": "a"})) == "P,host=h,region=eu v=2i 1"
-    assert serialize([P(1, "h", 2)], app="q") == b"P,host=h,region=eu,app=q v=2i 1"
+    assert encode(P(T, None, 2), "ns", extra) == f"P,region=eu,app=x\\ y,z=1 v=2i {T}"  # type: ignore[arg-type]
+    assert encode(P(T, "h", 2), "ns", tag_fragment({"host": "a"})) == f"P,host=h,region=eu v=2i {T}"
+    assert serialize([P(T, "h", 2)], app="q") == f"P,host=h,region=eu,app=q v=2i {T}".encode()
 
     @lineprotocol
     class Bare(NamedTuple):
         t: TIMEINT
         v: INT
 
-    assert serialize(Bare(1, 2), a="b", c="d") == b"Bare,a=b,c=d v=2i 1"
+    assert serialize(Bare(T, 2), a="b", c="d") == f"Bare,a=b,c=d v=2i {T}".encode()
 
 
 def test_write_extra_tags_tricky_escapes() -> None:
@@ -675,7 +728,7 @@ def test_write_extra_tags_tricky_escapes() -> None:
     tags = {"a,host": "x,host=y", "host=": "v", "b": "=host,", "host": "dropped", "c d": "e"}
     extra = tag_fragment(tags)
     expected_extra = tag_fragment({k: v for k, v in tags.items() if k != "host"})
-    assert encoder(P)(P(1, "h", 2), "ns", extra) == f"P,host=h{expected_extra} v=2i 1"
+    assert encoder(P)(P(T, "h", 2), "ns", extra) == f"P,host=h{expected_extra} v=2i {T}"
 
 
 # ------------------------------------------------------------------ SchemaError
@@ -684,6 +737,31 @@ def test_write_extra_tags_tricky_escapes() -> None:
 def schema_error(match: str, cls: type, **options: Any) -> None:
     with pytest.raises(SchemaError, match=match):
         lineprotocol(cls, **options)
+
+
+def test_names_influxql_reads_as_its_own_are_schema_errors() -> None:
+    @dataclasses.dataclass
+    class P:
+        t: TIMEINT
+        _tagKey: INT
+
+    schema_error("'_tagKey'.*InfluxQL", P)
+
+    @dataclasses.dataclass
+    class _series:
+        t: TIMEINT
+        v: INT
+
+    schema_error("_series.*system source", _series)
+
+    @lineprotocol
+    @dataclasses.dataclass
+    class Q:
+        t: TIMEINT
+        v: INT
+        _name: TAG = "x"  # a tag of the name reads back
+
+    assert line(Q(T, 1)) == f"Q,_name=x v=1i {T}".encode()
 
 
 def test_schema_errors_annotations() -> None:
@@ -854,8 +932,8 @@ def value_strategy(marker: str) -> st.SearchStrategy[Any]:
         return st.floats() | st.integers(-(2**70), 2**70)
     if marker == "DECIMAL":
         return st.decimals(places=None) | st.floats() | st.integers(-(2**70), 2**70)
-    if marker == "TIMEINT":
-        return st.integers(-(2**63) - 5, 2**63 + 5) | st.integers(-(10**12), 10**12)
+    if marker == "TIMEINT":  # see schemas_and_points: drawn in the range of its precision
+        raise AssertionError("TIMEINT values depend on the precision")
     datetimes = st.datetimes(timezones=st.sampled_from(OFFSETS))
     if marker == "TIMEDT":
         return datetimes | st.builds(
@@ -871,8 +949,23 @@ def value_strategy(marker: str) -> st.SearchStrategy[Any]:
     )
 
 
+def timeint_values(precision: str) -> st.SearchStrategy[int]:
+    """Integer times in the range written (1971 to 2262 in ``precision``), sometimes
+    around its edges or far outside it."""
+    unit = NS_PER_UNIT[precision]
+    first, last = -(-EARLIEST_NS // unit), MAX_NS // unit
+    edges = st.sampled_from([first - 1, first, last, last + 1, 0, -5, -(2**63) - 5, 2**63 + 5])
+    return st.integers(0, 9).flatmap(lambda k: edges if k == 4 else st.integers(first, last))
+
+
+Case = tuple[dict[str, str], Any, dict[str, Any], str, list[Problem]]
+
+
 @st.composite
-def schemas_and_points(draw: st.DrawFn) -> tuple[dict[str, str], Any, dict[str, Any], str]:
+def schemas_and_points(draw: st.DrawFn) -> Case:
+    """A class, an object of it, the same point as a mapping, a precision, and what the
+    class alone refuses: an int that a FLOAT attribute would store rounded (the mapping
+    holds its float)."""
     names = draw(st.permutations(NAMES))
     kinds = draw(st.lists(st.sampled_from([*FIELD_MARKERS, *TAG_MARKERS]), max_size=6))
     placeholder = draw(st.booleans())
@@ -894,11 +987,13 @@ def schemas_and_points(draw: st.DrawFn) -> tuple[dict[str, str], Any, dict[str, 
     lineprotocol(cls, schema=schema, rm_none=rm_none, placeholder=placeholder,
                  extra_tags=extra_tags)
 
+    precision = draw(st.sampled_from(["ns", "u", "ms", "s", "m", "h"]))
     values: dict[str, Any] = {}
     point: dict[str, Any] = {"measurement": "Random", "tags": {}, "fields": {}}
+    rounded: list[Problem] = []
     for name, kind in zip(names, kinds, strict=False):
         may_be_none = optional[name] or rm_none or kind in TAG_MARKERS
-        strategy = value_strategy(kind)
+        strategy = timeint_values(precision) if kind == "TIMEINT" else value_strategy(kind)
         value = draw(st.none() | strategy if may_be_none else strategy)
         values[name] = value
         if kind == "MEASUREMENT":
@@ -910,6 +1005,8 @@ def schemas_and_points(draw: st.DrawFn) -> tuple[dict[str, str], Any, dict[str, 
             point["tags"][name] = value
         elif value is not None:
             if kind == "FLOAT":
+                if isinstance(value, int) and float(value) != value:
+                    rounded.append((0, name, value))
                 value = float(value)
             elif kind == "DECIMAL" and isinstance(value, int):
                 value = Decimal(value)
@@ -917,16 +1014,13 @@ def schemas_and_points(draw: st.DrawFn) -> tuple[dict[str, str], Any, dict[str, 
     point["tags"].update(extra_tags or {})
     if placeholder and not point["fields"]:
         point["fields"]["_"] = True
-    precision = draw(st.sampled_from(["ns", "u", "ms", "s", "m", "h"]))
-    return dict(zip(names, kinds, strict=False)), cls(**values), point, precision
+    return dict(zip(names, kinds, strict=False)), cls(**values), point, precision, rounded
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas_and_points())
-def test_class_encoder_matches_mapping_encoder(
-    case: tuple[dict[str, str], Any, dict[str, Any], str],
-) -> None:
-    kinds, obj, point, precision = case
+def test_class_encoder_matches_mapping_encoder(case: Case) -> None:
+    kinds, obj, point, precision, rounded = case
     # Both refuse only what the documented rules refuse, naming the point, the key (for
     # the class, a bad time by its attribute) and the value.
     problems = point_problems(point, precision)
@@ -938,7 +1032,12 @@ def test_class_encoder_matches_mapping_encoder(
         assert_due(refusal, problems)
         with pytest.raises(LineProtocolError) as info:
             serialize(obj, precision=precision)
-        assert_due(info.value, in_class)
+        assert_due(info.value, in_class + rounded)
+        return
+    if rounded:
+        with pytest.raises(LineProtocolError) as info:
+            serialize(obj, precision=precision)
+        assert_due(info.value, in_class + rounded)
         return
     assert not problems, f"the mapping encoder accepted what the rules refuse: {problems}"
     assert serialize(obj, precision=precision) == expected
