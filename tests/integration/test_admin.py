@@ -569,10 +569,21 @@ async def test_a_password_is_redacted_wherever_an_error_shows_it(
             await plain.set_user_password(password, password)
         assert password not in str(info.value)
         assert info.value.status == 403
-        # Without a password, nothing is taken out.
+        # A statement without a password: the client's own password is taken out all
+        # the same, wherever the server quotes it.
         with pytest.raises(AuthorizationError) as info:
             await plain.drop_user(password)
-        assert password in str(info.value)
+        assert password not in str(info.value)
+        assert f'DROP USER "{REDACTED}"' in info.value.message
+    # A name that is no secret of the client's is left as the server said it.
+    async with client_of(server, username=server.admin_username,
+                         password=server.admin_password) as admin, \
+            client_of(server, username=name, password=password) as plain:
+        del admin
+        with pytest.raises(AuthorizationError) as info:
+            await plain.drop_user(server.admin_username or "")
+        assert f"DROP USER {server.admin_username}" in info.value.message
+        assert REDACTED not in info.value.message
 
 
 async def test_user_methods_refuse_bad_values_before_sending(any_admin: InfluxDBClient) -> None:

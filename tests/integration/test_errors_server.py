@@ -260,6 +260,7 @@ class _StalledContent:
 
 class _StalledResponse:
     def __init__(self, first: bytes) -> None:
+        self.status = 200
         self.headers = {"Content-Type": "application/json"}
         self.content = _StalledContent(first)
         self.closed = False
@@ -269,11 +270,12 @@ class _StalledResponse:
 
 
 async def test_failed_statement_while_iterating_releases_the_connection() -> None:
+    from influxkit._core.credentials import Credentials
     from influxkit._engine import ChunkedResponse
     from influxkit._transport import Transport
 
     response = _StalledResponse(b'{"results":[{"statement_id":0,"error":"boom"}]}\n')
-    transport = Transport(None, ssl=False, authorization=None,  # type: ignore[arg-type]
+    transport = Transport(None, ssl=False, credentials=Credentials(),  # type: ignore[arg-type]
                           session_options={})
     chunks = ChunkedResponse(transport, response, "SELECT 1", "json",  # type: ignore[arg-type]
                              "ns")
