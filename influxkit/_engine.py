@@ -29,7 +29,12 @@ from ._decode.outputs import check_output, collector, convert
 from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
 from ._encode.lines import Block, cut_block
 from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
-from ._errors import InfluxDBError, InfluxDBHTTPError, InfluxDBTimeoutError
+from ._errors import (
+    InfluxDBConnectionError,
+    InfluxDBError,
+    InfluxDBHTTPError,
+    InfluxDBTimeoutError,
+)
 from ._transport import ClientResponse, Transport
 
 __all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]
@@ -201,11 +206,16 @@ class Engine:
         tasks += [asyncio.ensure_future(post()) for _ in range(concurrency)]
         try:
             await asyncio.gather(*tasks)
-        except BaseException:
+        except BaseException as exc:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if sent:
+            if isinstance(exc, asyncio.CancelledError):  # interrupted (Ctrl-C in blocking mode)
+                note = (f"write interrupted after {sent} request(s) of it had been stored; "
+                        "any cut off in flight may have been stored too")
+                logger.warning("%s", note)
+                getattr(exc, "add_note", lambda _: None)(note)  # Python 3.11+
+            elif sent:
                 logger.warning("write failed after %d request(s) of it had been stored", sent)
             raise
         if not sent:
@@ -316,8 +326,10 @@ class ChunkedResponse:
     """The results of a chunked query, one per chunk, as an async iterator.
 
     Leave early with ``break`` and the connection is released as soon as the iterator
-    is garbage collected; ``await chunks.aclose()`` (or ``async with``) releases it at
-    once.
+    is dropped (its last reference gone, no garbage collection needed); ``await
+    chunks.aclose()`` (or ``async with``) releases it at once. An answer cut short
+    never ends quietly: reading on after the client was closed raises
+    :class:`~influxkit.InfluxDBConnectionError`.
     """
 
     def __init__(self, transport: Transport, response: ClientResponse, query: str,
@@ -328,16 +340,26 @@ class ChunkedResponse:
         self._output = output
         self._epoch = epoch
         self._documents: AsyncIterator[dict[str, Any]] | None = None
+        self._complete: list[bool] = []  # [True] once the answer has been read to its end
+        self._ended = False  # no chunk will come: the answer ended, failed or was closed
         self._loop = asyncio.get_running_loop()
 
-    async def documents(self) -> AsyncIterator[dict[str, Any]]:
+    def documents(self) -> AsyncIterator[dict[str, Any]]:
         """The decoded result documents, normalised, as they arrive."""
-        response = self._response
+        return self._read(self._transport, self._response, self._query, [])
+
+    # A static method: the generator, which the iterator keeps, must not refer back to
+    # it. Such a cycle would keep an abandoned iteration, and its connection, until the
+    # garbage collector happened to run.
+    @staticmethod
+    async def _read(transport: Transport, response: ClientResponse, query: str,
+                    complete: list[bool]) -> AsyncIterator[dict[str, Any]]:
+        """The documents of the answer; ``complete`` gets True once it is all read."""
         decoder = ChunkDecoder(response.headers.get("Content-Type", JSON),
                                status=response.status,
-                               statements=len(split_statements(self._query)) or None)
+                               statements=len(split_statements(query)) or None)
         count = 0
-        async for piece in self._transport.pieces(response, "POST query"):
+        async for piece in transport.pieces(response, "POST query"):
             for document in decoder.feed(piece):
                 count += 1
                 logger.debug("query chunk %d: %d bytes so far", count,
@@ -345,17 +367,32 @@ class ChunkedResponse:
                 yield document
         for document in decoder.close():
             yield document
+        complete.append(True)
 
     def __aiter__(self) -> ChunkedResponse:
         return self
 
     async def __anext__(self) -> Any:
+        if self._ended:
+            raise StopAsyncIteration
         if self._documents is None:
-            self._documents = self.documents()
+            self._documents = self._read(self._transport, self._response, self._query,
+                                         self._complete)
         try:
             document = await self._documents.__anext__()
             self.check(document)
+        except StopAsyncIteration:
+            self._ended = True
+            self.release()
+            if self._complete:
+                raise
+            # The generator was closed under the reader, before the answer's end: by the
+            # shutdown of its loop, when the client was closed.
+            raise InfluxDBConnectionError(
+                "POST query: the client was closed before the whole answer was read"
+            ) from None
         except BaseException:
+            self._ended = True
             self.release()
             raise
         return convert(document, self._output, self._epoch)
@@ -376,6 +413,7 @@ class ChunkedResponse:
 
     async def aclose(self) -> None:
         """Stop reading and release the connection."""
+        self._ended = True
         if self._documents is not None:
             await self._documents.aclose()  # type: ignore[attr-defined]
         self.release()
@@ -396,7 +434,10 @@ class ChunkedResponse:
         if asyncio._get_running_loop() is self._loop:
             response.close()
         else:
-            self._loop.call_soon_threadsafe(response.close)
+            try:
+                self._loop.call_soon_threadsafe(response.close)
+            except RuntimeError:  # the loop closed since: the connection went with it
+                return
 
 
 def write_params(db: str, rp: str | None, precision: str) -> dict[str, str]:

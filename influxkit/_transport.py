@@ -8,19 +8,29 @@ the request's URL shown without credentials. It knows nothing of InfluxDB's
 endpoints beyond that: the engine (:mod:`influxkit._engine`) says what to send.
 
 A new endpoint needs nothing here: the engine calls :meth:`Transport.request`.
+
+Sessions end quietly: those still open when the interpreter exits are closed then
+(before the threads and loops they need are torn down), and a child process forked
+from one with open sessions forgets them without touching them (they are its parent's)
+and opens its own on its first request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import contextlib
 import difflib
 import gzip as gzip_module
 import inspect
 import json
 import logging
+import os
 import ssl as ssl_module
+import threading
 import time
+import weakref
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -30,7 +40,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 import aiohttp
 
@@ -42,6 +52,7 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "EXIT_WAIT",
     "SESSION_OPTIONS",
     "ClientResponse",
     "ClientSession",
@@ -62,6 +73,10 @@ ClientTimeout = aiohttp.ClientTimeout
 # Without a total limit a long chunked query may stream for as long as it needs; a
 # silent server is still detected by the read timeout.
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
+
+
+EXIT_WAIT: Final = 5.0
+"""How long closing a session of another thread's loop may take at interpreter exit."""
 
 
 def make_timeout(timeout: aiohttp.ClientTimeout | float | None) -> aiohttp.ClientTimeout:
@@ -160,6 +175,11 @@ class Transport:
         self._session_options = dict(session_options)
         self._former: list[Credentials] = []
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+        # The responses handed out, by loop: those still being read when their session
+        # closes are closed first (see _close_session).
+        self._responses: dict[asyncio.AbstractEventLoop,
+                              weakref.WeakSet[aiohttp.ClientResponse]] = {}
+        _transports.add(self)
         self.opener: Callable[[], Awaitable[aiohttp.ClientSession]] = self.new_session
         """Makes the session of a loop that has none (the client's ``create_session``,
         which users may override)."""
@@ -171,7 +191,7 @@ class Transport:
         loop = asyncio.get_running_loop()
         old = self._sessions.pop(loop, None)
         if old is not None:
-            await old.close()
+            await _close_session(old, self._responses.pop(loop, ()))
         settings = self._settings
         if settings.unix_socket:
             connector: aiohttp.BaseConnector = aiohttp.UnixConnector(path=settings.unix_socket)
@@ -232,25 +252,60 @@ class Transport:
         """Close every session: the running loop's and the ``private`` loop's awaited,
         those of other loops started and not waited for."""
         current = asyncio.get_running_loop()
-        for loop, session in list(self._sessions.items()):
-            del self._sessions[loop]
+        for loop, closing in self._closings():
             if loop is current:
-                await session.close()
+                await closing
             elif loop is private:
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(closing, loop))
             else:
-                _close_elsewhere(loop, session)
+                _close_elsewhere(loop, closing)
 
     def close_elsewhere(self, private: asyncio.AbstractEventLoop | None,
                         run: Callable[[Coroutine[Any, Any, None]], object]) -> None:
         """Close every session from outside any loop: the ``private`` loop's with
         ``run`` (which waits), the others without waiting."""
+        for loop, closing in self._closings():
+            if loop is private:
+                run(closing)
+            else:
+                _close_elsewhere(loop, closing)
+
+    def close_at_exit(self) -> None:
+        """Close every session as the interpreter exits, waiting for each (at most
+        :data:`EXIT_WAIT` seconds for a loop running in another thread)."""
+        for loop, closing in self._closings():
+            if loop.is_running():
+                future = asyncio.run_coroutine_threadsafe(closing, loop)
+                try:
+                    future.result(EXIT_WAIT)
+                except concurrent.futures.TimeoutError:
+                    future.cancel()
+                    logger.debug("a session was not closed within %g s at exit", EXIT_WAIT)
+            else:
+                _close_elsewhere(loop, closing)
+
+    def _closings(self) -> Iterator[tuple[asyncio.AbstractEventLoop, Coroutine[Any, Any, None]]]:
+        """Each loop with a session, and the coroutine that closes that session; the
+        session is forgotten."""
         for loop, session in list(self._sessions.items()):
             del self._sessions[loop]
-            if loop is private:
-                run(session.close())
-            else:
-                _close_elsewhere(loop, session)
+            yield loop, _close_session(session, self._responses.pop(loop, ()))
+
+    def _forget(self) -> None:
+        """In a process just forked: forget the sessions, which are the parent's.
+
+        Their connections are the parent's sockets: the child must neither use them nor
+        close them (closing one would unregister it from the event loop the child
+        shares with the parent, see influxkit._blocking._disown). Their connectors are
+        marked closed, which makes aiohttp leave them alone, finalisers included: once
+        dropped, they only close the child's copies of the sockets. The child's first
+        request opens a session of its own.
+        """
+        sessions, self._sessions, self._responses = self._sessions, {}, {}
+        for session in sessions.values():
+            connector = session.connector
+            if connector is not None:
+                cast(Any, connector)._closed = True  # aiohttp has no public "not ours"
 
     # -- requests ------------------------------------------------------------------------
 
@@ -273,6 +328,11 @@ class Transport:
                                              headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
         logger.debug("%s %s -> %d in %.1f ms", method, endpoint, response.status, elapsed)
+        loop = asyncio.get_running_loop()
+        responses = self._responses.get(loop)
+        if responses is None:
+            responses = self._responses[loop] = weakref.WeakSet()
+        responses.add(response)
         if response.status >= 300:
             try:
                 body = await response.read()
@@ -391,14 +451,38 @@ def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
     return header or text or response.reason or "no message"
 
 
-def _close_elsewhere(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+async def _close_session(session: aiohttp.ClientSession,
+                         responses: Iterable[aiohttp.ClientResponse]) -> None:
+    """Close a session, and first the responses of it still being read.
+
+    Closing only the session would leave a reader of an answer waiting for ever: aiohttp
+    closes the connection but forgets the stream it would have woken. A closed response
+    wakes its reader with a connection error.
+    """
+    for response in list(responses):
+        response.close()
+    await session.close()
+
+
+def _close_elsewhere(loop: asyncio.AbstractEventLoop, closing: Coroutine[Any, Any, None]
+                     ) -> None:
     """Close a session that belongs to another event loop, without waiting on it."""
-    if loop.is_closed():
-        session.detach()
-    elif loop.is_running():
-        asyncio.run_coroutine_threadsafe(session.close(), loop)
+    if loop.is_running():
+        asyncio.run_coroutine_threadsafe(closing, loop)
+    elif loop.is_closed() or asyncio._get_running_loop() is not None:
+        _run_at_once(closing)
     else:
-        loop.run_until_complete(session.close())
+        loop.run_until_complete(closing)
+
+
+def _run_at_once(closing: Coroutine[Any, Any, None]) -> None:
+    """Run a closing that cannot wait: that of a session whose loop is closed (nothing
+    is left to do on it, aiohttp then only marks things closed), or cannot be run here."""
+    try:
+        closing.send(None)
+    except StopIteration:
+        return
+    closing.close()  # it would have waited: what it left is finalised as it can be
 
 
 class _Sender(asyncio.DatagramProtocol):
@@ -416,3 +500,34 @@ class _Sender(asyncio.DatagramProtocol):
             self.errors.append(exc)
         if not self.closed.done():
             self.closed.set_result(None)
+
+
+# -- the end of a process, and the start of a forked one -------------------------------------
+
+_transports: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _close_at_exit() -> None:
+    """Close the sessions still open: the interpreter would otherwise finalise them
+    after their loops' threads had stopped, and aiohttp would complain of each
+    ("Unclosed client session"), which ``python -W error`` makes an error."""
+    for transport in list(_transports):
+        try:
+            transport.close_at_exit()
+        except Exception:  # nobody left to raise it to
+            logger.debug("closing a client's sessions at exit failed", exc_info=True)
+
+
+def _forget_parent_sessions() -> None:
+    for transport in list(_transports):
+        transport._forget()
+
+
+# Run where threading runs its own exit hooks: after the application's main thread has
+# ended, before the interpreter stops other threads (a blocking client's loop thread,
+# which closing its sessions needs). Hooks run last in, first out: registered at import,
+# this one runs after those registered later, such as a blocking writer's, which may
+# still send.
+getattr(threading, "_register_atexit", atexit.register)(_close_at_exit)
+if hasattr(os, "register_at_fork"):  # not on Windows, where there is no fork
+    os.register_at_fork(after_in_child=_forget_parent_sessions)

@@ -22,9 +22,10 @@ test can check what its client sent, how often and when::
 The proxy runs its own event loop in a thread of its own, so async tests and
 blocking code both use it the same way, and faults can be set from any thread
 while requests flow. Each fault applies to the next *count* matching requests
-(or to all of them for *duration* seconds), on one path (``/write`` by default,
-``/query`` for :meth:`~FaultProxy.hold`) or on all; when several match a request,
-the one set first applies.
+(or to all of them for *duration* seconds), after the first *skip* of them, on one
+path (``/write`` by default, ``/query`` for :meth:`~FaultProxy.hold`) or on all; when
+several match a request, the one set first applies. A test waits for its client to
+have got somewhere with :meth:`~FaultProxy.wait_for_requests`, not with a sleep.
 
 How requests and answers are passed on:
 
@@ -135,6 +136,7 @@ class _Fault:
     max_bytes: int = 0
     after_bytes: int = 0
     released: bool = False
+    skip: int = 0
 
 
 class FaultProxy:
@@ -181,6 +183,8 @@ class FaultProxy:
         self._requested_port = port
 
         self._lock = threading.Lock()
+        # Notified as each request is recorded (see wait_for_requests).
+        self._recorded = threading.Condition(self._lock)
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         # The faults set by hold() until release(), and the answers waiting for it.
@@ -227,6 +231,33 @@ class FaultProxy:
         with self._lock:
             return list(self._requests)
 
+    def wait_for_requests(
+        self, count: int = 1, *, path: str | None = None, timeout: float = 30.0
+    ) -> list[RecordedRequest]:
+        """Wait until *count* requests (on *path*, or on any) have been recorded.
+
+        A request is recorded once the proxy has read it, before it is forwarded or
+        met by a fault: a test knows then that its client has sent it, and, with
+        :meth:`delay` or :meth:`hold`, that the client is waiting for its answer.
+
+        :param count: how many requests to wait for (counted since the start, or since
+            :meth:`clear_requests`).
+        :param path: the path of the requests to count; None for every path.
+        :param timeout: seconds after which to give up: a guard against waiting for
+            ever, not a measure.
+        :returns: the matching requests recorded so far, oldest first.
+        :raises TimeoutError: if fewer than *count* came within *timeout* seconds.
+        """
+
+        def matching() -> list[RecordedRequest]:
+            return [r for r in self._requests if path is None or r.path == path]
+
+        with self._recorded:
+            if not self._recorded.wait_for(lambda: len(matching()) >= count, timeout):
+                raise TimeoutError(f"{len(matching())} of {count} requests came within "
+                                   f"{timeout:g} s")
+            return matching()
+
     def clear_requests(self) -> None:
         """Forget the requests recorded so far."""
         with self._lock:
@@ -243,6 +274,7 @@ class FaultProxy:
         count: int | None = 1,
         duration: float | None = None,
         path: str | None = "/write",
+        skip: int = 0,
     ) -> None:
         """Answer matching requests with *status*, without forwarding them.
 
@@ -256,7 +288,10 @@ class FaultProxy:
         :param duration: seconds from now after which the fault no longer applies;
             None for no limit. With both *count* and *duration*, whichever ends first.
         :param path: the path of the requests it applies to; None for every path.
-        :raises ValueError: for a status outside 200-599, or a bad *count* or *duration*.
+        :param skip: how many matching requests to let through untouched first (a
+            fault on the third request of a write: ``skip=2, count=1``).
+        :raises ValueError: for a status outside 200-599, or a bad *count*, *duration*
+            or *skip*.
         """
         if not 200 <= status <= 599:
             raise ValueError(f"status must be within 200-599, not {status}")
@@ -268,7 +303,7 @@ class FaultProxy:
         if data and not any(name.lower() == "content-type" for name, _ in fields):
             fields.append(("Content-Type", _content_type(data)))
         self._add(_Fault("respond", path, *_limits(count, duration), status=status, body=data,
-                         headers=fields))
+                         headers=fields, skip=_skip(skip)))
 
     def reset(
         self,
@@ -277,6 +312,7 @@ class FaultProxy:
         duration: float | None = None,
         path: str | None = "/write",
         after_request: bool = False,
+        skip: int = 0,
     ) -> None:
         """Drop the client's connection abruptly (a TCP reset) instead of answering.
 
@@ -287,9 +323,11 @@ class FaultProxy:
         :param count: as for :meth:`respond`.
         :param duration: as for :meth:`respond`.
         :param path: as for :meth:`respond`.
-        :raises ValueError: for a bad *count* or *duration*.
+        :param skip: as for :meth:`respond`.
+        :raises ValueError: for a bad *count*, *duration* or *skip*.
         """
-        self._add(_Fault("reset", path, *_limits(count, duration), after_request=after_request))
+        self._add(_Fault("reset", path, *_limits(count, duration), after_request=after_request,
+                         skip=_skip(skip)))
 
     def delay(
         self,
@@ -298,6 +336,7 @@ class FaultProxy:
         count: int | None = 1,
         duration: float | None = None,
         path: str | None = "/write",
+        skip: int = 0,
     ) -> None:
         """Forward matching requests, but hold the server's answer back for *seconds*.
 
@@ -308,11 +347,13 @@ class FaultProxy:
         :param count: as for :meth:`respond`.
         :param duration: as for :meth:`respond`.
         :param path: as for :meth:`respond`.
-        :raises ValueError: for negative *seconds*, or a bad *count* or *duration*.
+        :param skip: as for :meth:`respond`.
+        :raises ValueError: for negative *seconds*, or a bad *count*, *duration* or *skip*.
         """
         if seconds < 0:
             raise ValueError(f"seconds must not be negative, not {seconds}")
-        self._add(_Fault("delay", path, *_limits(count, duration), seconds=seconds))
+        self._add(_Fault("delay", path, *_limits(count, duration), seconds=seconds,
+                         skip=_skip(skip)))
 
     def hold(
         self,
@@ -321,6 +362,7 @@ class FaultProxy:
         count: int | None = 1,
         duration: float | None = None,
         path: str | None = "/query",
+        skip: int = 0,
     ) -> None:
         """Forward matching requests, relay the first *after_bytes* bytes of the server's
         answer body, and hold the rest back until :meth:`release`.
@@ -338,11 +380,14 @@ class FaultProxy:
             not for how long.
         :param path: as for :meth:`respond`; ``/query`` by default, where answers
             are long.
-        :raises ValueError: for a negative *after_bytes*, or a bad *count* or *duration*.
+        :param skip: as for :meth:`respond`.
+        :raises ValueError: for a negative *after_bytes*, or a bad *count*, *duration*
+            or *skip*.
         """
         if after_bytes < 0:
             raise ValueError(f"after_bytes must not be negative, not {after_bytes}")
-        fault = _Fault("hold", path, *_limits(count, duration), after_bytes=after_bytes)
+        fault = _Fault("hold", path, *_limits(count, duration), after_bytes=after_bytes,
+                       skip=_skip(skip))
         with self._lock:
             self._faults.append(fault)
             self._holds.append(fault)
@@ -399,6 +444,9 @@ class FaultProxy:
                 if fault.path is not None and fault.path != path:
                     continue
                 if fault.kind == "limit_body" and body_size <= fault.max_bytes:
+                    continue
+                if fault.skip:
+                    fault.skip -= 1
                     continue
                 if fault.remaining is not None:
                     fault.remaining -= 1
@@ -569,8 +617,9 @@ class FaultProxy:
         )
         fault = self._take_fault(url.path, len(body))
         record.fault = fault.kind if fault is not None else None
-        with self._lock:
+        with self._recorded:
             self._requests.append(record)
+            self._recorded.notify_all()
 
         if fault is not None and fault.kind == "reset" and not fault.after_request:
             _reset(writer)
@@ -853,6 +902,12 @@ def _content_type(body: bytes) -> str:
     except ValueError:
         return "text/plain; charset=utf-8"
     return "application/json"
+
+
+def _skip(skip: int) -> int:
+    if skip < 0:
+        raise ValueError(f"skip must not be negative, not {skip}")
+    return skip
 
 
 def _limits(count: int | None, duration: float | None) -> tuple[int | None, float | None]:
