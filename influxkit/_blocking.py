@@ -14,18 +14,16 @@ first call, and leaves the parent's alone.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, Final, Generic, Protocol, TypeVar, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 from ._errors import InfluxDBConnectionError
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "CANCEL_WAIT",
@@ -34,7 +32,6 @@ __all__ = [
     "BlockingIterator",
     "LoopThread",
     "ModeSwitch",
-    "dual",
 ]
 
 
@@ -97,22 +94,6 @@ class ModeSwitch:
         ``with`` that needs to be ``async with``, or the other way round)."""
         if self._mode != mode:
             raise TypeError(f"the client is in {self._mode} mode: {hint}")
-
-
-class Switched(Protocol):
-    """An object whose coroutine methods follow a :class:`ModeSwitch` (see :func:`dual`)."""
-
-    _modes: ModeSwitch
-
-
-def dual(method: F) -> F:
-    """Make a coroutine method follow its object's :class:`ModeSwitch` (``_modes``)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Switched, *args: Any, **kwargs: Any) -> Any:
-        return self._modes(method(self, *args, **kwargs))
-
-    return wrapper  # type: ignore[return-value]
 
 
 class LoopThread:
