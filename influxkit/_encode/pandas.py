@@ -433,6 +433,16 @@ def _distinct_values(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
         codes = np.full(len(floats), -1, dtype=np.intp)
         codes[present] = pd.factorize(floats[present].view(f"i{floats.itemsize}"))[0]
         return codes, pd.Index(floats[_first_rows(codes)])
+    if series.dtype == object and infer_dtype(series, skipna=True) != "string":
+        # Values that compare equal can be different tags (False and 0, 1 and 1.0, -0.0
+        # and 0.0 are one value to pandas, but "False", "0", "1.0", "-0.0" as text):
+        # they are told apart by their type and their repr.
+        values = series.to_numpy(dtype=object)
+        missing = np.asarray(pd.isna(values), dtype=np.bool_)
+        keys = [None if gone else (type(value).__qualname__, repr(value))
+                for value, gone in zip(values.tolist(), missing.tolist(), strict=True)]
+        codes = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)[0]
+        return codes, pd.Index(values[_first_rows(codes)], dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if isinstance(uniques.dtype, pd.CategoricalDtype):
         return codes, pd.Index(np.asarray(uniques))

@@ -1108,3 +1108,24 @@ def test_polars_is_imported_in_the_background_for_a_large_frame() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "m f=1.0 1\nm f=0.1 2"  # polars' text of 1.0
+
+
+def test_tag_values_that_compare_equal_keep_their_own_text() -> None:
+    # False == 0 == -0.0 and True == 1 == 1.0 to pandas, which factorized them into one
+    # value and wrote every such row with the first one's text ("m,t=1" for True).
+    values = np.array([1, 1.0, True, -0.0, 0.0, None, False, 0, 1], dtype=object)
+    df = pd.DataFrame({"t": values, "v": range(len(values))},
+                      index=pd.to_datetime(["2020-01-01"] * len(values)))
+    points = [{"measurement": "m", "tags": {"t": value}, "fields": {"v": i},
+               "time": 1_577_836_800_000_000_000} for i, value in enumerate(values)]
+    for joiner in (None, "pyarrow"):
+        if joiner == "pyarrow":
+            with mock.patch.object(_dataframe, "_line_maker",
+                                   return_value=_dataframe._ArrowLines):
+                lines = serialize(df, "m", ["t"])
+        else:
+            lines = serialize(df, "m", ["t"])
+        assert lines == serialize(points)
+        assert [line.split(b" ")[0] for line in lines.split(b"\n")] == [
+            b"m,t=1", b"m,t=1.0", b"m,t=True", b"m,t=-0.0", b"m,t=0.0", b"m", b"m,t=False",
+            b"m,t=0", b"m,t=1"]
