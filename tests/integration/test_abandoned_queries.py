@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from _connections import POINTS, connections_in_use, lines
 
 from influxkit import InfluxDBClient, iterpoints
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.faultproxy import FaultProxy
 
-POINTS = 20_000
 # The proxy relays this much of the answer (a few chunks), and holds the rest back: the
 # connection is in the middle of the answer when the iteration is abandoned.
 HOLD_AFTER = 64 * 1024
@@ -35,14 +34,6 @@ def no_gc() -> Iterator[None]:
         gc.enable()
 
 
-def lines() -> str:
-    return "\n".join(f"m v={i}i {i}" for i in range(POINTS))
-
-
-def connections_in_use(client: InfluxDBClient) -> int:
-    (session,) = client._transport._sessions.values()
-    connector: Any = session.connector
-    return len(connector._acquired)
 
 
 @pytest.mark.usefixtures("no_gc")

@@ -11,24 +11,16 @@ from typing import Any
 
 import aiohttp
 import pytest
+from _connections import connections_in_use, lines
 
 from influxkit import InfluxDBClient, InfluxDBConnectionError
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.faultproxy import FaultProxy
 
-POINTS = 20_000
 HOLD_AFTER = 64 * 1024
 QUERY = "SELECT v FROM m"
 
 
-def lines() -> str:
-    return "\n".join(f"m v={i}i {i}" for i in range(POINTS))
-
-
-def connections_in_use(client: InfluxDBClient) -> int:
-    (session,) = client._transport._sessions.values()
-    connector: Any = session.connector
-    return len(connector._acquired)
 
 
 async def read_all(client: InfluxDBClient) -> None:

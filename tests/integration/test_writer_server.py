@@ -277,7 +277,8 @@ async def test_a_paused_server_past_the_timeout_loses_nothing(
         await asyncio.to_thread(server.pause)
         try:
             await writer.write(points(500, 500))
-            await asyncio.sleep(1.5)  # several requests time out meanwhile
+            # Until requests have timed out and been retried.
+            await eventually(lambda: writer.stats.retries > 0, timeout=60)
             assert writer.stats.retries > 0
         finally:
             await asyncio.to_thread(server.resume)
@@ -320,7 +321,8 @@ async def test_a_full_buffer_makes_writes_wait(influxdb_private_server: InfluxDB
         try:
             await writer.write(points(300))
             blocked = asyncio.ensure_future(writer.write(points(100, 300)))
-            await asyncio.sleep(0.8)
+            # While the senders time out and retry, again and again, the write waits.
+            await eventually(lambda: writer.stats.retries >= 2, timeout=60)
             assert not blocked.done()
             assert writer.stats.buffered_points <= 300
         finally:
