@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._client import InfluxDBClient
 from ._core.backoff import RetryPolicy
+from ._core.servers import Server
 from ._decode.points import iterpoints
 from ._decode.resultset import ResultSet
 from ._encode.point import Measurement, Point
@@ -46,6 +47,7 @@ from ._errors import (
     InfluxDBWriteError,
     InvalidResponseError,
     LineProtocolError,
+    NotSupportedError,
     PartialWriteError,
     QueryFailedException,
     RequestTooLargeError,
@@ -94,6 +96,7 @@ __all__ = [
     "InvalidResponseError",
     "LineProtocolError",
     "Measurement",
+    "NotSupportedError",
     "PartialWriteError",
     "Point",
     "QueryFailedException",
@@ -102,6 +105,7 @@ __all__ = [
     "RetryPolicy",
     "SchemaError",
     "SeriesHelper",
+    "Server",
     "ServerUnavailableError",
     "Session",
     "UnauthorizedException",

@@ -15,13 +15,20 @@ never in a statement's text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+import functools
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ._core.influxql import check_storable_name, parse_resample, tag_conditions
+from ._core.influxql import check_duration, check_storable_name, parse_resample, tag_conditions
+from ._core.servers import Server
 from ._decode.resultset import ResultSet
+from ._errors import NotSupportedError
+from ._native import Databases
 
 __all__ = ["StatementRunner"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _points(statement: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -37,6 +44,57 @@ class StatementRunner(Protocol):
                             output: str | None = None) -> Any: ...
 
     def target(self, db: str | None) -> str: ...
+
+    async def known_server(self) -> Server: ...
+
+    @property
+    def databases(self) -> Databases: ...
+
+    def shaped(self, document: Mapping[str, Any], output: str | None = None) -> Any: ...
+
+
+async def _native(engine: StatementRunner) -> Server | None:
+    """The server, when it has no InfluxQL administration (2.x, 3.x): its own API does
+    the work; None on 1.x."""
+    server = await engine.known_server()
+    return None if server.influxql_administration else server
+
+
+def _influxql_only(what: str, instead: str) -> Callable[
+        [Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]],
+        Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]]:
+    """A command InfluxDB 2.x and 3.x have no equivalent of: there it raises
+    :class:`NotSupportedError`, saying what to do ``instead``, before anything is sent."""
+
+    def decorate(command: Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]
+                 ) -> Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]:
+        @functools.wraps(command)
+        async def checked(engine: StatementRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            server = await _native(engine)
+            if server is not None:
+                raise NotSupportedError(f"{server} has no {what}: {instead}",
+                                        server=server.name)
+            return await command(engine, *args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+_USERS = ("InfluxQL users", "InfluxDB 2.x gives access by tokens (influx auth create, or "
+          "/api/v2/authorizations), 3.x by tokens too (influxdb3 create token)")
+_CONTINUOUS = ("continuous queries", "InfluxDB 2.x runs tasks instead (influx task create), "
+               "3.x processing engine triggers (influxdb3 create trigger)")
+
+
+def _databases_document(names: list[str]) -> dict[str, Any]:
+    """``SHOW DATABASES``'s answer, for these names."""
+    series = {"name": "databases", "columns": ["name"], "values": [[name] for name in names]}
+    return {"results": [{"statement_id": 0, "series": [series]} if names else
+                        {"statement_id": 0}]}
+
+
+_DONE: Mapping[str, Any] = {"results": [{"statement_id": 0}]}
 
 
 async def _run(engine: StatementRunner, template: str, **names: str | None) -> Any:
@@ -69,23 +127,42 @@ async def create_database(engine: StatementRunner, db: str | None = None) -> Any
     """
     database = engine.target(db)
     check_storable_name(database, "database")
+    server = await _native(engine)
+    if server is not None:
+        await engine.databases.create(server, database)
+        return engine.shaped(_DONE)
     return await _run(engine, "CREATE DATABASE {db}", db=database)
 
 
 async def drop_database(engine: StatementRunner, db: str | None = None) -> Any:
     """``DROP DATABASE`` (the client's database by default); no error if it does
-    not exist."""
-    return await _run(engine, "DROP DATABASE {db}", db=engine.target(db))
+    not exist.
+
+    On InfluxDB 2.x this deletes the buckets the database is mapped to, and their
+    mappings; on 3.x the database (see :mod:`influxkit._native`)."""
+    database = engine.target(db)
+    server = await _native(engine)
+    if server is not None:
+        await engine.databases.drop(server, database)
+        return engine.shaped(_DONE)
+    return await _run(engine, "DROP DATABASE {db}", db=database)
 
 
 async def show_databases(engine: StatementRunner) -> Any:
-    """``SHOW DATABASES``."""
+    """``SHOW DATABASES`` (on InfluxDB 2.x, the databases of its DBRP mappings; on
+    3.x, its databases, in the same shape)."""
+    server = await _native(engine)
+    if server is not None and server.major == 3:
+        return engine.shaped(_databases_document(await engine.databases.names(server)))
     return await engine.run_statement("SHOW DATABASES", {})
 
 
 async def get_list_database(engine: StatementRunner) -> list[dict[str, Any]]:
     """The databases, as ``[{'name': 'db1'}, {'name': 'db2'}]`` (influxdb-python's
     name and shape)."""
+    server = await _native(engine)
+    if server is not None and server.major == 3:
+        return [{"name": name} for name in await engine.databases.names(server)]
     return _points(await _execute(engine, "SHOW DATABASES", {}))
 
 
@@ -120,6 +197,13 @@ async def create_retention_policy(engine: StatementRunner,
         await client.create_retention_policy("a_year", "52w", 1, default=True)
     """
     check_storable_name(name, "retention policy")
+    server = await _native(engine)
+    if server is not None:
+        # A bucket "db/rp" that keeps data for the duration, mapped as that policy.
+        await engine.databases.create_policy(
+            server, engine.target(database), name,
+            check_duration(duration, "duration", infinite=True), default)
+        return
     await _execute(
         engine,
         "CREATE RETENTION POLICY {name} ON {database} DURATION {duration:retention} "
@@ -130,6 +214,10 @@ async def create_retention_policy(engine: StatementRunner,
          "default": default})
 
 
+@_influxql_only("ALTER RETENTION POLICY",
+                "change the retention of the database's bucket (influx bucket update "
+                "--retention, or PATCH /api/v2/buckets/ID) on 2.x; 3.x has no retention "
+                "policies")
 async def alter_retention_policy(engine: StatementRunner, name: str, database: str | None = None,
                                  duration: str | None = None,
                                  replication: int | None = None,
@@ -162,7 +250,12 @@ async def alter_retention_policy(engine: StatementRunner, name: str, database: s
 
 async def drop_retention_policy(engine: StatementRunner,
                                 name: str, database: str | None = None) -> None:
-    """Drop a retention policy, and its data; no error if it does not exist."""
+    """Drop a retention policy, and its data; no error if it does not exist (on
+    InfluxDB 2.x, the bucket :meth:`create_retention_policy` made)."""
+    server = await _native(engine)
+    if server is not None:
+        await engine.databases.drop_policy(server, engine.target(database), name)
+        return
     await _execute(engine, "DROP RETENTION POLICY {name} ON {database}",
                    {"name": name, "database": engine.target(database)})
 
@@ -187,6 +280,7 @@ async def get_list_retention_policies(engine: StatementRunner, database: str | N
 # -- users and privileges ----------------------------------------------------------------
 
 
+@_influxql_only(*_USERS)
 async def create_user(engine: StatementRunner,
                       username: str, password: str, admin: bool = False) -> None:
     """Create a user; with ``admin``, one with every privilege.
@@ -205,6 +299,7 @@ async def create_user(engine: StatementRunner,
         {"username": username, "password": password, "admin": admin}, hide=password)
 
 
+@_influxql_only(*_USERS)
 async def drop_user(engine: StatementRunner, username: str) -> None:
     """Drop a user.
 
@@ -214,16 +309,19 @@ async def drop_user(engine: StatementRunner, username: str) -> None:
     await _execute(engine, "DROP USER {username}", {"username": username})
 
 
+@_influxql_only(*_USERS)
 async def show_users(engine: StatementRunner) -> Any:
     """``SHOW USERS``."""
     return await engine.run_statement("SHOW USERS", {})
 
 
+@_influxql_only(*_USERS)
 async def get_list_users(engine: StatementRunner) -> list[dict[str, Any]]:
     """The users, as ``[{'user': 'admin', 'admin': True}, ...]``."""
     return _points(await _execute(engine, "SHOW USERS", {}))
 
 
+@_influxql_only(*_USERS)
 async def set_user_password(engine: StatementRunner, username: str, password: str) -> None:
     """Change a user's password (sent as a bound parameter, like
     :meth:`create_user`'s).
@@ -235,17 +333,20 @@ async def set_user_password(engine: StatementRunner, username: str, password: st
                    {"username": username, "password": password}, hide=password)
 
 
+@_influxql_only(*_USERS)
 async def grant_admin_privileges(engine: StatementRunner, username: str) -> None:
     """Make a user an admin: every privilege on every database, and the management
     of databases and users."""
     await _execute(engine, "GRANT ALL PRIVILEGES TO {username}", {"username": username})
 
 
+@_influxql_only(*_USERS)
 async def revoke_admin_privileges(engine: StatementRunner, username: str) -> None:
     """Make an admin a plain user again (its privileges on databases stay)."""
     await _execute(engine, "REVOKE ALL PRIVILEGES FROM {username}", {"username": username})
 
 
+@_influxql_only(*_USERS)
 async def grant_privilege(engine: StatementRunner,
                           privilege: str, database: str, username: str) -> None:
     """Grant a user a privilege on a database, in place of the one it had there
@@ -265,6 +366,7 @@ async def grant_privilege(engine: StatementRunner,
                     "username": username})
 
 
+@_influxql_only(*_USERS)
 async def revoke_privilege(engine: StatementRunner,
                            privilege: str, database: str, username: str) -> None:
     """Take a privilege on a database from a user (see :meth:`grant_privilege`).
@@ -277,6 +379,7 @@ async def revoke_privilege(engine: StatementRunner,
                     "username": username})
 
 
+@_influxql_only(*_USERS)
 async def get_list_privileges(engine: StatementRunner, username: str) -> list[dict[str, Any]]:
     """A user's privileges, one per database::
 
@@ -291,6 +394,7 @@ async def get_list_privileges(engine: StatementRunner, username: str) -> list[di
 # -- continuous queries -----------------------------------------------------------------
 
 
+@_influxql_only(*_CONTINUOUS)
 async def create_continuous_query(engine: StatementRunner, name: str, select: str,
                                   database: str | None = None,
                                   resample_opts: str | None = None) -> None:
@@ -326,6 +430,7 @@ async def create_continuous_query(engine: StatementRunner, name: str, select: st
          "resample": resample_opts is not None, "every": every, "period": period})
 
 
+@_influxql_only(*_CONTINUOUS)
 async def drop_continuous_query(engine: StatementRunner,
                                 name: str, database: str | None = None) -> None:
     """Drop a continuous query; no error if it does not exist."""
@@ -333,11 +438,13 @@ async def drop_continuous_query(engine: StatementRunner,
                    {"name": name, "database": engine.target(database)})
 
 
+@_influxql_only(*_CONTINUOUS)
 async def show_continuous_queries(engine: StatementRunner) -> Any:
     """``SHOW CONTINUOUS QUERIES``."""
     return await engine.run_statement("SHOW CONTINUOUS QUERIES", {})
 
 
+@_influxql_only(*_CONTINUOUS)
 async def get_list_continuous_queries(engine: StatementRunner
                                       ) -> list[dict[str, list[dict[str, Any]]]]:
     """The continuous queries of every database, by database::

@@ -26,6 +26,7 @@ from ._compat import write_measurement_call, write_points_call
 from ._core.backoff import RetryPolicy
 from ._core.credentials import Credentials
 from ._core.limits import MAX_REQUEST_BYTES
+from ._core.servers import Server, parse_server
 from ._core.urls import environment_options, merge_options, parse_url
 from ._decode.outputs import check_output
 from ._dual import AsyncMode, BlockingMode, Dual, dual
@@ -83,6 +84,21 @@ class InfluxDBClient(Generic[M]):
         unix_socket: path of the server's unix domain socket.
         username, password: credentials for HTTP basic authentication.
         token: a token, sent as ``Authorization: Token ...`` (InfluxDB 2.x and 3.x).
+        auth_scheme: how the token is sent: ``"Token"``, or ``"Bearer"`` (3.x only;
+            2.x refuses it).
+        org: the organisation (InfluxDB 2.x): writes then go to 2.x's own
+            ``/api/v2/write``, to the bucket named by the database (``db/rp`` with a
+            retention policy), which needs no DBRP mapping; and the databases that
+            :meth:`create_database` makes are its buckets.
+        bucket: the official 2.x client's name for ``db``.
+        server: the server's version (``"1.8"``, ``"2.7"``, ``"3"``, ``"3.6"``...) when a
+            proxy hides what the server says of itself; by default it is learnt from
+            its first answer to ``/ping``. See :attr:`server`.
+        accept_partial: on InfluxDB 3.x, ``False`` asks ``/api/v3/write_lp`` to store
+            nothing of a batch with a bad line (other servers store the good lines:
+            they refuse this setting).
+        no_sync: on InfluxDB 3.x, acknowledge writes before they reach the
+            write-ahead log (faster; points are lost if the server crashes).
         timeout: seconds for the whole request, or an :class:`aiohttp.ClientTimeout`.
         verify_ssl: set to ``False`` to skip verifying the server's certificate.
         gzip: compress request bodies and ask for compressed answers. Worth it on
@@ -132,6 +148,12 @@ class InfluxDBClient(Generic[M]):
         username: str | None = ...,
         password: str | None = ...,
         token: str | None = ...,
+        auth_scheme: str = ...,
+        org: str | None = ...,
+        bucket: str | None = ...,
+        server: str | Server | None = ...,
+        accept_partial: bool = ...,
+        no_sync: bool = ...,
         timeout: ClientTimeout | float | None = ...,
         verify_ssl: bool = ...,
         gzip: bool = ...,
@@ -158,6 +180,12 @@ class InfluxDBClient(Generic[M]):
         username: str | None = ...,
         password: str | None = ...,
         token: str | None = ...,
+        auth_scheme: str = ...,
+        org: str | None = ...,
+        bucket: str | None = ...,
+        server: str | Server | None = ...,
+        accept_partial: bool = ...,
+        no_sync: bool = ...,
         timeout: ClientTimeout | float | None = ...,
         verify_ssl: bool = ...,
         gzip: bool = ...,
@@ -184,6 +212,12 @@ class InfluxDBClient(Generic[M]):
         username: str | None = ...,
         password: str | None = ...,
         token: str | None = ...,
+        auth_scheme: str = ...,
+        org: str | None = ...,
+        bucket: str | None = ...,
+        server: str | Server | None = ...,
+        accept_partial: bool = ...,
+        no_sync: bool = ...,
         timeout: ClientTimeout | float | None = ...,
         verify_ssl: bool = ...,
         gzip: bool = ...,
@@ -209,6 +243,12 @@ class InfluxDBClient(Generic[M]):
         username: str | None = None,
         password: str | None = None,
         token: str | None = None,
+        auth_scheme: str = "Token",
+        org: str | None = None,
+        bucket: str | None = None,
+        server: str | Server | None = None,
+        accept_partial: bool = True,
+        no_sync: bool = False,
         timeout: ClientTimeout | float | None = None,
         verify_ssl: bool = True,
         gzip: bool = False,
@@ -221,7 +261,10 @@ class InfluxDBClient(Generic[M]):
         del loop  # the right loop is always the running one
         self._modes = ModeSwitch(mode)
         self._output = check_output(output)
-        self.db = db or database
+        self.db = db or database or bucket
+        self.org = org
+        self.accept_partial = accept_partial
+        self.no_sync = no_sync
         self.host = host
         self.port = port
         self.ssl = bool(ssl)
@@ -241,10 +284,12 @@ class InfluxDBClient(Generic[M]):
         check_session_options(kwargs, inspect.signature(InfluxDBClient).parameters)
         self._transport = Transport(
             self, ssl=ssl if isinstance(ssl, ssl_module.SSLContext) else verify_ssl,
-            credentials=Credentials(username, password, token), session_options=kwargs)
+            credentials=Credentials(username, password, token, auth_scheme),
+            session_options=kwargs)
         # Sessions are made by create_session, which a subclass may override.
         self._transport.opener = self.create_session
-        self._engine = Engine(self, self._transport)
+        self._engine = Engine(self, self._transport,
+                              parse_server(server) if server is not None else None)
 
     if TYPE_CHECKING:
         @property
@@ -272,6 +317,25 @@ class InfluxDBClient(Generic[M]):
     @output.setter
     def output(self, output: str) -> None:
         self._output = check_output(output)
+
+    @property
+    def server(self) -> Server | None:
+        """The server, once known: given by the ``server`` option, or learnt from its
+        first answer to ``/ping`` (which the first operation sends); None before.
+
+        Its :attr:`~Server.major` (1, 2 or 3), :attr:`~Server.version` and
+        :attr:`~Server.build` decide how requests are spelt for it. A server that
+        says nothing of itself (behind a proxy that drops its headers) is
+        ``Server(None)``, and is sent only what every server reads the same.
+        """
+        return self._engine.server
+
+    @property
+    def version(self) -> str | None:
+        """The server's version as it reported it (``"1.8.10"``, ``"v2.7.11"``,
+        ``"3.6.0"``), once known; None before, ``""`` when it said none."""
+        server = self._engine.server
+        return None if server is None else server.version
 
     @property
     def database(self) -> str | None:
@@ -482,6 +546,35 @@ class InfluxDBClient(Generic[M]):
             InfluxDBConnectionError: when the server cannot be reached.
         """
         return await self._engine.ping(timeout=timeout)
+
+    @dual
+    async def detect_server(self, *, refresh: bool = False) -> Server:
+        """The server (:attr:`server`), asked with a ``/ping`` when it is not known yet
+        (or again, with ``refresh``).
+
+        Raises:
+            InfluxDBHTTPError: for an error answer to ``/ping`` (3.x asks for the token).
+            InfluxDBConnectionError: when the server cannot be reached.
+        """
+        if refresh or self._engine.server is None:
+            await self._engine.ping()
+        server = self._engine.server
+        assert server is not None
+        return server
+
+    @dual
+    async def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """The server's health, from its ``/health`` (InfluxDB 1.8 and later, 2.x, 3.x):
+        at least ``status`` (``"pass"`` when it is ready) and ``version`` where the
+        server says it.
+
+        Raises:
+            NotSupportedError: on InfluxDB 1.7 and earlier, which have no ``/health``
+                (:meth:`ping` tells whether they answer), before anything is sent.
+            InfluxDBHTTPError: for an error answer (a server that is not ready
+                answers 503).
+        """
+        return await self._engine.health(timeout=timeout)
 
     @dual
     async def write(

@@ -14,7 +14,9 @@ here that calls :meth:`Transport.request`, and expose it on the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -23,18 +25,21 @@ from typing import Any, Protocol, TypeVar
 from ._core.backoff import RetryPolicy
 from ._core.credentials import Credentials
 from ._core.influxql import build_statement, encode_params, split_statements
+from ._core.servers import UNKNOWN, Server, detect
 from ._core.time import normalize_precision
 from ._decode.documents import JSON, MSGPACK, ChunkDecoder, check_results, msgpack_available
 from ._decode.outputs import check_output, collector, convert
 from ._encode.datagrams import BURST_BYTES, BURST_PAUSE, datagrams
-from ._encode.lines import Block, cut_block
+from ._encode.lines import Block, cut_block, scale_times
 from ._encode.serialize import frame_kind, iter_blocks, iter_serialize
 from ._errors import (
     InfluxDBConnectionError,
     InfluxDBError,
     InfluxDBHTTPError,
     InfluxDBTimeoutError,
+    NotSupportedError,
 )
+from ._native import Databases
 from ._transport import ClientResponse, Transport
 
 __all__ = ["ChunkedResponse", "Engine", "EngineSettings", "request_bodies", "write_params"]
@@ -54,18 +59,33 @@ class EngineSettings(Protocol):
     use_udp: bool
     host: str
     udp_port: int
+    org: str | None
+    accept_partial: bool
+    no_sync: bool
 
     @property
     def output(self) -> str: ...
 
 
 class Engine:
-    """InfluxDB's operations over a :class:`Transport`; coroutines only."""
+    """InfluxDB's operations over a :class:`Transport`; coroutines only.
 
-    def __init__(self, settings: EngineSettings, transport: Transport) -> None:
+    What the server is (:attr:`server`, given or learnt from its first answer to
+    ``/ping``) decides, through :class:`~influxkit._core.servers.Server`, how each
+    request is spelt: the write endpoint and precision, the query's answer format and
+    ``epoch``, and what is refused before it is sent.
+    """
+
+    def __init__(self, settings: EngineSettings, transport: Transport,
+                 server: Server | None = None) -> None:
         self._settings = settings
         self._transport = transport
-        self._accept = MSGPACK if msgpack_available() else JSON
+        self.server = server
+        """The server, once known (given, or detected); None before."""
+        # The answer format of queries, once decided (None: from the server).
+        self._accept: str | None = None
+        self.databases = Databases(transport, settings)
+        """Databases on 2.x and 3.x, which have no InfluxQL for them."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -111,18 +131,98 @@ class Engine:
     # -- operations ----------------------------------------------------------------------
 
     async def ping(self, *, timeout: float | None = None) -> dict[str, str]:
-        """The headers of ``/ping``'s answer."""
+        """The headers of ``/ping``'s answer; the server is known from it (unless
+        it was given)."""
 
         async def ping() -> dict[str, str]:
             response = await self._transport.request("GET", "ping")
-            response.release()
+            body = None
+            raw = await self._transport.read(response, "GET ping")
+            if response.content_type == "application/json":
+                with contextlib.suppress(ValueError):
+                    body = json.loads(raw)  # 3.x: {"version", "revision", ...}
+            if self.server is None or not self.server.given:
+                self.server = detect(response.headers, body)
+                logger.debug("the server is %s", self.server)
             return dict(response.headers)
 
         return await _within(timeout, "ping", ping())
 
+    async def health(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """The server's ``/health`` (see :meth:`InfluxDBClient.health`)."""
+
+        async def health() -> dict[str, Any]:
+            server = await self.known_server()
+            if server.major is not None and not server.health_endpoint:
+                raise NotSupportedError(f"{server} has no /health (1.8 and later have it): "
+                                        "ping() tells whether it answers", server=server.name)
+            response = await self._transport.request("GET", "health")
+            raw = await self._transport.read(response, "GET health")
+            try:
+                answer = dict(json.loads(raw))
+            except (ValueError, TypeError):  # 3.x: "OK"
+                answer = {"status": "pass", "message": raw.decode("utf-8", "replace").strip()}
+            if server.version:
+                answer.setdefault("version", server.version)
+            return answer
+
+        return await _within(timeout, "health", health())
+
+    async def known_server(self) -> Server:
+        """The server: :attr:`server`, or asked with a ``/ping`` when not known yet.
+
+        A server that cannot be asked now (down, or refusing ``/ping``) is treated as
+        unknown for this operation, which every server reads right, and asked again
+        at the next one.
+        """
+        if self.server is not None:
+            return self.server
+        try:
+            await self.ping()
+        except InfluxDBError as exc:
+            logger.debug("the server could not say what it is (%s): treated as unknown", exc)
+            return UNKNOWN
+        return self.server or UNKNOWN
+
     async def post_lines(self, body: Block, params: Mapping[str, str]) -> None:
-        """Post one request body of line protocol to ``/write``."""
-        await self._transport.post_lines(body, params)
+        """Post one request body of line protocol to the server.
+
+        ``params`` name the target as :func:`write_params` makes it (database,
+        retention policy, precision); the server decides the endpoint, the spelling
+        of the precision and whether times are sent in a finer unit.
+
+        Raises:
+            NotSupportedError: for ``accept_partial=False`` on a server other than
+                3.x, which stores the good lines of a batch with a bad one.
+        """
+        server = await self.known_server()
+        settings = self._settings
+        db, rp, precision = params["db"], params.get("rp"), params["precision"]
+        endpoint = server.write_endpoint(org=settings.org, rp=rp)
+        if not settings.accept_partial and endpoint != "v3":
+            raise NotSupportedError(
+                f"accept_partial=False: {server} stores the good lines of a batch that "
+                "has a bad one; only InfluxDB 3.x's /api/v3/write_lp can refuse it whole",
+                server=server.name)
+        spelling, factor = server.write_precision(precision, endpoint)
+        if factor != 1:
+            body = await asyncio.to_thread(scale_times, body, factor)
+        query: dict[str, str]
+        if endpoint == "v2":
+            path = "api/v2/write"
+            query = {"org": str(settings.org), "bucket": f"{db}/{rp}" if rp else db,
+                     "precision": spelling}
+        elif endpoint == "v3":
+            path = "api/v3/write_lp"
+            query = {"db": db, "precision": spelling}
+            if not settings.accept_partial:
+                query["accept_partial"] = "false"
+            if settings.no_sync:
+                query["no_sync"] = "true"
+        else:
+            path = "write"
+            query = {**params, "precision": spelling}
+        await self._transport.post_lines(body, query, path)
 
     async def write(self, data: Any, measurement: str | None = None, db: str | None = None,
                     precision: str | None = None, rp: str | None = None,
@@ -199,7 +299,7 @@ class Engine:
             nonlocal sent
             while (body := await queue.get()) is not None:
                 await _retrying(retry, "write", functools.partial(
-                    self._transport.post_lines, body, params))
+                    self.post_lines, body, params))
                 sent += 1
 
         tasks = [asyncio.ensure_future(produce())]
@@ -254,7 +354,7 @@ class Engine:
         if database:
             form["db"] = database
         if epoch is not None:
-            epoch = form["epoch"] = normalize_precision(epoch)
+            epoch = normalize_precision(epoch)
         if chunk_size is not None:
             form["chunk_size"] = str(int(chunk_size))
         if params:
@@ -285,24 +385,56 @@ class Engine:
 
     async def _open(self, form: dict[str, str], q: str, output: str,
                     epoch: str | None) -> ChunkedResponse:
-        """Send a query; return its answer as a stream of chunks."""
+        """Send a query; return its answer as a stream of chunks.
+
+        Raises:
+            NotSupportedError: for what the server would refuse or ignore (several
+                statements, or bind parameters, on InfluxDB 3.0–3.6), before sending.
+        """
+        server = await self.known_server()
+        statements = split_statements(q)
+        if len(statements) > 1 and not server.several_statements:
+            raise NotSupportedError(
+                f"{server} runs one statement per query, and this one has "
+                f"{len(statements)}: send them one at a time (3.7 and later take several)",
+                server=server.name)
+        if "params" in form and not server.bind_parameters:
+            raise NotSupportedError(
+                f"{server} ignores bind parameters (params=): write the values into the "
+                "statement, or use InfluxDB 3.7 or later", server=server.name)
+        form = dict(form)
+        if epoch is not None:
+            form["epoch"] = server.epoch(epoch)
+        if self._accept is None:
+            self._accept = MSGPACK if server.messagepack and msgpack_available() else JSON
         # Every query is read as a chunked stream: that is how InfluxDB 1.x reports the
         # real error of a failed statement (its plain answer says "not executed"), and
         # it lets large answers be decoded as they arrive.
+        accept = self._accept
         try:
             response = await self._transport.request("POST", "query", data=form,
-                                                     headers={"Accept": self._accept})
+                                                     headers={"Accept": accept})
         except InfluxDBHTTPError as exc:
-            # A server without MessagePack (InfluxDB 3.x) that refuses the format
-            # instead of answering in JSON: use JSON from now on. (One that answers in
-            # JSON anyway needs nothing: answers are read by their Content-Type.)
-            if exc.status not in (406, 415) or self._accept == JSON:
+            # A server that refuses MessagePack instead of answering in JSON (InfluxDB
+            # 3.0-3.6 with a 500 naming the media type): JSON from now on. (One that
+            # answers in JSON anyway needs nothing: answers are read by their
+            # Content-Type.)
+            if accept == JSON or not _refuses_format(exc):
                 raise
             logger.debug("the server refuses MessagePack answers (%d): using JSON", exc.status)
             self._accept = JSON
             response = await self._transport.request("POST", "query", data=form,
                                                      headers={"Accept": JSON})
-        return ChunkedResponse(self._transport, response, q, output, epoch)
+        counted = len(statements) if server.answers_every_statement else None
+        return ChunkedResponse(self._transport, response, q, output, epoch, counted or None)
+
+    def shaped(self, document: Mapping[str, Any], output: str | None = None) -> Any:
+        """A whole answer ``document`` (one made here, not the server's) in ``output``
+        (the client's by default), as :meth:`query` would return it."""
+        result = collector(check_output(self._settings.output if output is None else output),
+                           None)
+        result.add(dict(document))
+        return result.result()
 
     async def run_statement(self, template: str, values: Mapping[str, Any], *,
                             db: str | None = None, hide: str | None = None,
@@ -333,10 +465,11 @@ class ChunkedResponse:
     """
 
     def __init__(self, transport: Transport, response: ClientResponse, query: str,
-                 output: str, epoch: str | None) -> None:
+                 output: str, epoch: str | None, statements: int | None = None) -> None:
         self._transport = transport
         self._response = response
         self._query = query
+        self._statements = statements
         self._output = output
         self._epoch = epoch
         self._documents: AsyncIterator[dict[str, Any]] | None = None
@@ -346,18 +479,20 @@ class ChunkedResponse:
 
     def documents(self) -> AsyncIterator[dict[str, Any]]:
         """The decoded result documents, normalised, as they arrive."""
-        return self._read(self._transport, self._response, self._query, [])
+        return self._read(self._transport, self._response, self._statements, [])
 
     # A static method: the generator, which the iterator keeps, must not refer back to
     # it. Such a cycle would keep an abandoned iteration, and its connection, until the
     # garbage collector happened to run.
     @staticmethod
-    async def _read(transport: Transport, response: ClientResponse, query: str,
+    async def _read(transport: Transport, response: ClientResponse, statements: int | None,
                     complete: list[bool]) -> AsyncIterator[dict[str, Any]]:
-        """The documents of the answer; ``complete`` gets True once it is all read."""
+        """The documents of the answer; ``complete`` gets True once it is all read.
+
+        ``statements``: how many results the answer must have, when the server sends
+        one for every statement."""
         decoder = ChunkDecoder(response.headers.get("Content-Type", JSON),
-                               status=response.status,
-                               statements=len(split_statements(query)) or None)
+                               status=response.status, statements=statements)
         count = 0
         async for piece in transport.pieces(response, "POST query"):
             for document in decoder.feed(piece):
@@ -376,7 +511,7 @@ class ChunkedResponse:
         if self._ended:
             raise StopAsyncIteration
         if self._documents is None:
-            self._documents = self._read(self._transport, self._response, self._query,
+            self._documents = self._read(self._transport, self._response, self._statements,
                                          self._complete)
         try:
             document = await self._documents.__anext__()
@@ -473,6 +608,13 @@ def request_bodies(blocks: Iterable[Block], limit: int,
             count += piece_lines
     if batch:
         yield b"\n".join(batch)
+
+
+def _refuses_format(error: InfluxDBHTTPError) -> bool:
+    """Whether an error answer to a query refuses the answer format asked for: 406 or
+    415, or 3.x's 500 (3.0-3.6) or 400 naming the media type."""
+    return error.status in (406, 415) or (
+        error.status in (400, 500) and "invalid mime type" in error.message)
 
 
 def _check_call_options(timeout: float | None, retry: RetryPolicy | None) -> None:

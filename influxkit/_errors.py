@@ -14,7 +14,9 @@
      ├── QueryFailedException                 a query was refused, whole or in part  (1)
      ├── InfluxDBClientError                  refused as sent: 4xx, failed statement (2)
      │    ├── InfluxDBQueryError              a statement of a query failed          (1)
-     │    └── DatabaseNotFoundError           the database does not exist            (3)
+     │    ├── DatabaseNotFoundError           the database does not exist            (3)
+     │    └── NotSupportedError (NotImplementedError)  the server has no way to do it,
+     │                                        refused before anything is sent
      └── InfluxDBHTTPError                    the server answered with an error status
           ├── AuthenticationError             401                                    (2)
           ├── AuthorizationError              403                                    (2)
@@ -33,7 +35,8 @@ catch one does:
    :class:`ServerUnavailableError` and a client error), and so is every failed
    statement.
 3. A :class:`DatabaseNotFoundError` comes from a query as an :class:`InfluxDBQueryError`
-   (the statement failed), and from a write as an :class:`InfluxDBWriteError` (404).
+   (the statement failed), and from a write as an :class:`InfluxDBWriteError` (404,
+   2.x's "no dbrp mapping found"), on every server.
 4. An error raised by :meth:`InfluxDBClient.write` for a server answer is always an
    :class:`InfluxDBWriteError`: ``except AuthenticationError`` and ``except
    InfluxDBWriteError`` both catch a refused login on write.
@@ -84,6 +87,7 @@ __all__ = [
     "InfluxDBWriteError",
     "InvalidResponseError",
     "LineProtocolError",
+    "NotSupportedError",
     "PartialWriteError",
     "QueryFailedException",
     "RequestTooLargeError",
@@ -98,6 +102,14 @@ __all__ = [
 ]
 
 _DATABASE_NOT_FOUND: Final = "database not found"
+# How each server says a database does not exist: 1.x and 2.x's /query and 3.x's
+# ("query error: database not found: db", "Cannot retrieve database: External error:
+# database not found: db"), and 2.x's /write ("no dbrp mapping found").
+_NOT_FOUND: Final = re.compile(r"(?:^|: )database not found\b|^no dbrp mapping found")
+
+
+def _names_missing_database(message: str) -> bool:
+    return _NOT_FOUND.search(message) is not None
 
 
 class InfluxDBError(Exception):
@@ -221,6 +233,27 @@ class InfluxDBClientError(InfluxDBError):
         return str(getattr(self, "message", self))
 
 
+class NotSupportedError(InfluxDBClientError, NotImplementedError):
+    """The server has no way to do this (InfluxQL administration on InfluxDB 2.x or 3.x,
+    several statements in one query on 3.0–3.6...); raised before anything is sent.
+
+    Attributes:
+        server: the server's name and version, as :attr:`InfluxDBClient.server` says.
+    """
+
+    def __init__(self, message: str, *, server: str = "") -> None:
+        self.server = server
+        self.message = message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_not_supported, (self.message, self.server))
+
+
+def _restore_not_supported(message: str, server: str) -> NotSupportedError:
+    return NotSupportedError(message, server=server)
+
+
 class InfluxDBQueryError(InfluxDBClientError, QueryFailedException):
     """A statement of a query failed (the server answered 200 with an ``error``).
 
@@ -267,7 +300,7 @@ class DatabaseNotFoundError(InfluxDBClientError):
     def database(self) -> str | None:
         """The missing database's name, from the server's message."""
         message = str(getattr(self, "message", ""))
-        match = re.match(rf"{_DATABASE_NOT_FOUND}: (.+)", message, re.DOTALL)
+        match = re.search(rf"(?:^|: ){_DATABASE_NOT_FOUND}: (.+)", message, re.DOTALL)
         if match is None:
             return None
         name = match.group(1).strip()
@@ -344,8 +377,9 @@ class PartialWriteError(InfluxDBWriteError):
         dropped: how many points the server dropped, when it said: the lines it could
             not parse and the points it dropped for other reasons (beyond the
             retention policy, a field of another type...).
-        unparsed: ``(line, reason)`` of each line the server could not parse, as it
-            quoted them.
+        unparsed: ``(line, reason)`` of each line the server could not parse or
+            store, as it quoted them (1.x's ``unable to parse``, 3.x's per-line
+            details).
     """
 
     def __init__(self, status: int, message: str, **kwargs: Any) -> None:
@@ -362,16 +396,38 @@ class PartialWriteError(InfluxDBWriteError):
 
 
 _UNPARSED: Final = "unable to parse '"
+# A line of 3.x's details, as line_details() writes it.
+_DETAIL: Final = re.compile(r"^line (\d+) (\".*\"): (.*)$", re.MULTILINE)
+
+
+def line_details(error: str, data: Any) -> str:
+    """The message of 3.x's write errors: its ``error``, then one line per refused line
+    of its ``data`` (one object, or a list): its number, the line as the server quoted
+    it (a JSON string) and the reason."""
+    items = data if isinstance(data, list) else [data]
+    lines = [error]
+    for item in items:
+        if isinstance(item, dict):
+            lines.append(f"line {item.get('line_number', '?')} "
+                         f"{json.dumps(str(item.get('original_line', '')))}: "
+                         f"{item.get('error_message', '')}")
+    return "\n".join(lines)
 
 
 def _unparsed_lines(message: str) -> list[tuple[str, str]]:
-    """The ``(line, reason)`` pairs of influxd's "unable to parse 'LINE': REASON"."""
+    """The ``(line, reason)`` pairs of influxd's "unable to parse 'LINE': REASON", or of
+    3.x's details (see :func:`line_details`)."""
     found = []
     for piece in message.split(_UNPARSED)[1:]:
         piece = re.sub(r"\s*dropped=\d+\s*$", "", piece).rstrip("\n")
         line, separator, reason = piece.rpartition("': ")
         if separator:
             found.append((line, reason.strip()))
+    for match in _DETAIL.finditer(message):
+        try:
+            found.append((str(json.loads(match.group(2))), match.group(3).strip()))
+        except ValueError:
+            continue
     return found
 
 
@@ -436,6 +492,8 @@ def http_error(status: int, message: str, *, write: bool = False, query: bool | 
     if query is None:
         query = urllib.parse.urlsplit(str(kwargs.get("url", ""))).path.endswith("/query")
     client = 400 <= status < 500
+    # 1.x: 400 "partial write: ..."; 2.x: 422; 3.x: "partial write of line protocol
+    # occurred" (the lines it could not store are named, the others stored).
     if write and (status == 422 or "partial write" in message):
         cls: type[InfluxDBHTTPError] = PartialWriteError
     else:
@@ -443,7 +501,7 @@ def http_error(status: int, message: str, *, write: bool = False, query: bool | 
             InfluxDBServerError if status >= 500 else InfluxDBHTTPError)
     # The class the error is named after comes first: the most telling one.
     bases: list[type[InfluxDBError]] = []
-    if message.startswith(_DATABASE_NOT_FOUND):
+    if _names_missing_database(message):
         bases.append(DatabaseNotFoundError)
     if cls is InfluxDBHTTPError and write:
         bases.append(InfluxDBWriteError)
@@ -464,7 +522,7 @@ def query_error(message: str, *, statement_id: int | None = None, statement: str
     """Build the error for a failed statement (a :class:`DatabaseNotFoundError` as well
     when the server says the database does not exist)."""
     cls: type[Any] = InfluxDBQueryError
-    if message.startswith(_DATABASE_NOT_FOUND):
+    if _names_missing_database(message):
         cls = _flavour(DatabaseNotFoundError, InfluxDBQueryError)
     error = cls(message, statement_id=statement_id, statement=statement, query=query)
     return cast(InfluxDBQueryError, error)

@@ -47,7 +47,7 @@ import aiohttp
 from ._core.credentials import Credentials
 from ._core.urls import safe_url, without_userinfo
 from ._decode.documents import MSGPACK
-from ._errors import InfluxDBConnectionError, InfluxDBTimeoutError, http_error
+from ._errors import InfluxDBConnectionError, InfluxDBTimeoutError, http_error, line_details
 from ._version import __version__
 
 __all__ = [
@@ -359,15 +359,23 @@ class Transport:
             credentials.scrub_error(error)
 
     async def post_lines(self, body: bytes | bytearray | memoryview,
-                         params: Mapping[str, str]) -> None:
-        """Post a body of line protocol to ``/write`` (gzipped with the ``gzip`` setting)."""
+                         params: Mapping[str, str], endpoint: str = "write") -> None:
+        """Post a body of line protocol to ``endpoint`` (``/write`` by default), gzipped
+        with the ``gzip`` setting."""
         headers = {}
         if self._settings.gzip:
             body = gzip_module.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
-        response = await self.request("POST", "write", params=params, data=_Body(body),
+        response = await self.request("POST", endpoint, params=params, data=_Body(body),
                                       headers=headers, write=True)
         response.release()
+
+    async def read(self, response: aiohttp.ClientResponse, what: str) -> bytes:
+        """The whole body of a (small) response; the connection is released."""
+        try:
+            return b"".join([piece async for piece in self.pieces(response, what)])
+        finally:
+            response.release()
 
     async def pieces(self, response: aiohttp.ClientResponse, what: str
                      ) -> AsyncIterator[bytes]:
@@ -445,7 +453,11 @@ def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
         except Exception:
             decoded = None
     if isinstance(decoded, dict):
+        # 1.x and 3.x: {"error": ...}, 3.x with the refused lines in "data"; 2.x:
+        # {"code": ..., "message": ...}.
         message = decoded.get("error") or decoded.get("message")
+        if message and decoded.get("data"):
+            return line_details(str(message), decoded["data"])
         if message:
             return str(message)
     return header or text or response.reason or "no message"

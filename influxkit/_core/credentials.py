@@ -19,7 +19,11 @@ from typing import Final
 
 from influxkit._errors import REDACTED, redact, secret_pattern
 
-__all__ = ["Credentials", "basic_authorization"]
+__all__ = ["AUTH_SCHEMES", "Credentials", "basic_authorization"]
+
+AUTH_SCHEMES: Final = ("Token", "Bearer")
+"""How a token is sent: ``Token`` (InfluxDB 2.x and 3.x; 1.8 for ``user:password``)
+or ``Bearer`` (3.x only: 2.x refuses it)."""
 
 # Shorter secrets are not scrubbed: replacing every "a" of a message would hide it all,
 # and a secret that short protects nothing.
@@ -39,13 +43,19 @@ class Credentials:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
+    scheme: str = "Token"
+
+    def __post_init__(self) -> None:
+        if self.scheme not in AUTH_SCHEMES:
+            raise ValueError(f"auth_scheme {self.scheme!r} is not one of "
+                             f"{', '.join(map(repr, AUTH_SCHEMES))}")
 
     @property
     def authorization(self) -> str | None:
-        """The ``Authorization`` header: ``Token ...`` for a token, else ``Basic ...``
-        for a user, else none."""
+        """The ``Authorization`` header: ``Token ...`` (or ``Bearer ...``, the scheme)
+        for a token, else ``Basic ...`` for a user, else none."""
         if self.token:
-            return f"Token {self.token}"
+            return f"{self.scheme} {self.token}"
         if self.username:
             return basic_authorization(self.username, self.password)
         return None

@@ -26,6 +26,7 @@ __all__ = [
     "check_privilege",
     "check_replication",
     "check_storable_name",
+    "duration_ns",
     "encode_params",
     "needs_binding",
     "parse_resample",
@@ -230,6 +231,18 @@ def check_duration(value: str, what: str = "duration", *, infinite: bool = False
             raise ValueError(f"{what} {value!r} is longer than InfluxDB can hold "
                              f"(about 292 years){forever}")
     return value
+
+
+def duration_ns(value: str) -> int:
+    """The nanoseconds of an InfluxQL duration (see :func:`check_duration`, which
+    checks it first).
+
+    >>> duration_ns("1h30m")
+    5400000000000
+    """
+    check_duration(value)
+    return sum(int(number) * _DURATION_UNITS[unit]
+               for number, unit in _DURATION_PART.findall(value))
 
 
 def check_privilege(privilege: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Final
 __all__ = [
     "ENVIRONMENT_VARIABLES",
     "URL_OPTIONS",
+    "URL_VARIABLES",
     "environment_options",
     "merge_options",
     "parse_url",
@@ -67,10 +68,14 @@ def _seconds(name: str, value: str) -> float:
 
 
 URL_OPTIONS: Final[dict[str, Callable[[str, str], Any]]] = {
+    "auth_scheme": _text,
+    "bucket": _text,
     "db": _text,
     "gzip": _boolean,
     "mode": _text,
+    "org": _text,
     "output": _text,
+    "server": _text,
     "timeout": _seconds,
     "token": _text,
     "verify_ssl": _boolean,
@@ -90,14 +95,27 @@ _HINTS: Final = {
     "udp_port": "the port of a udp+influxdb:// URL is the UDP port",
 }
 
-ENVIRONMENT_VARIABLES: Final = {
-    "INFLUX_USERNAME": "username",
-    "INFLUX_PASSWORD": "password",
-    "INFLUX_TOKEN": "token",
-    "INFLUX_DATABASE": "db",
+# The server's URL, by the first of these set: influxkit's own, the official 3.x
+# client's (a URL, or a host name) and the official 2.x client's.
+URL_VARIABLES: Final = ("INFLUX_URL", "INFLUX_HOST", "INFLUXDB_V2_URL")
+
+ENVIRONMENT_VARIABLES: Final[dict[str, tuple[str, Callable[[str, str], Any]]]] = {
+    # The official 2.x client's, read first: influxkit's own win over them.
+    "INFLUXDB_V2_ORG": ("org", _text),
+    "INFLUXDB_V2_TOKEN": ("token", _text),
+    "INFLUXDB_V2_TIMEOUT": ("timeout", lambda name, value: _seconds(name, value) / 1000),
+    "INFLUXDB_V2_VERIFY_SSL": ("verify_ssl", _boolean),
+    "INFLUX_USERNAME": ("username", _text),
+    "INFLUX_PASSWORD": ("password", _text),
+    "INFLUX_TOKEN": ("token", _text),
+    "INFLUX_AUTH_SCHEME": ("auth_scheme", _text),
+    "INFLUX_DATABASE": ("db", _text),
+    "INFLUX_ORG": ("org", _text),
+    "INFLUX_SERVER": ("server", _text),
 }
-"""The variables read by :meth:`InfluxDBClient.from_env` besides ``INFLUX_URL``, and the
-argument each one sets."""
+"""The variables read by :meth:`InfluxDBClient.from_env` besides those of
+:data:`URL_VARIABLES`, with the argument each one sets (``INFLUXDB_V2_TIMEOUT`` is in
+milliseconds, as the official 2.x client reads it)."""
 
 
 def _shown(url: str) -> str:
@@ -227,16 +245,24 @@ def environment_options(environ: Mapping[str, str]) -> dict[str, Any]:
     as unset.
     """
     options: dict[str, Any] = {}
-    url = environ.get("INFLUX_URL")
-    if url:
+    for variable in URL_VARIABLES:
+        url = environ.get(variable)
+        if not url:
+            continue
+        if "://" not in url and variable == "INFLUX_HOST":
+            url = f"http://{url}"  # a host name, perhaps with a port
         try:
             options = parse_url(url)
         except ValueError as exc:
-            raise ValueError(f"$INFLUX_URL: {exc}") from None
-    for variable, keyword in ENVIRONMENT_VARIABLES.items():
+            raise ValueError(f"${variable}: {exc}") from None
+        break
+    for variable, (keyword, read) in ENVIRONMENT_VARIABLES.items():
         value = environ.get(variable)
         if value:
-            options[keyword] = value
+            try:
+                options[keyword] = read(variable, value)
+            except ValueError as exc:
+                raise ValueError(f"${variable}: {exc}") from None
     return options
 
 

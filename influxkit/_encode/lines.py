@@ -32,6 +32,7 @@ __all__ = [
     "cut_points",
     "in_order",
     "line_starts",
+    "scale_times",
     "split_lines",
 ]
 
@@ -133,6 +134,30 @@ def split_lines(block: bytes) -> list[bytes]:
     else:
         lines = [block[a:b - 1] for a, b in pairwise(line_starts(block))]
     return [line for line in lines if line and not line.isspace()]
+
+
+_TIME: Final = re.compile(rb"-?[0-9]+")
+
+
+def scale_times(block: Block, factor: int) -> bytes:
+    """``block`` with the time of each line multiplied by ``factor``, exactly (minutes
+    sent as seconds to a server that has no spelling for minutes); lines without a
+    time are left as they are.
+
+    A line's time is the text after its last space when that is a number: a string
+    field ends with a quote, and every other field has ``=`` in it, so nothing else
+    can end a line with a space and digits.
+    """
+    raw = bytes(block)
+    lines = raw.split(b"\n") if _plain(raw) else [
+        raw[a:b - 1] for a, b in pairwise(line_starts(raw))]
+    scaled = []
+    for line in lines:
+        head, space, tail = line.rstrip().rpartition(b" ")
+        if space and _TIME.fullmatch(tail) and not head.endswith(b"\\"):
+            line = b"%s %d" % (head, int(tail) * factor)
+        scaled.append(line)
+    return b"\n".join(scaled)
 
 
 def count_lines(block: bytes) -> int:

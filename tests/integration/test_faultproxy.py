@@ -358,7 +358,7 @@ async def test_respond(
 
 def test_respond_to_a_blocking_influxkit_client(proxy: FaultProxy, database: str) -> None:
     with InfluxDBClient(host=proxy.host, port=proxy.port, db=database, mode="blocking",
-                        gzip=True) as client:
+                        gzip=True, server="1.6") as client:
         proxy.respond(429, b'{"error":"slow down"}', {"Retry-After": "2"})
         with pytest.raises(ServerUnavailableError) as info:
             client.write(lines(4))

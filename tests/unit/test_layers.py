@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("encoding and decoding", ("influxkit._encode", "influxkit._decode")),
     ("transport and modes", ("influxkit._transport", "influxkit._blocking",
                              "influxkit._dual")),
-    ("engine", ("influxkit._engine",)),
+    ("engine", ("influxkit._engine", "influxkit._native")),
     ("on top", ("influxkit._writer", "influxkit._session", "influxkit._serieshelper",
                 "influxkit._admin", "influxkit._compat")),
     ("the client", ("influxkit._client",)),
