@@ -381,8 +381,9 @@ class InfluxDBClient(Generic[M]):
                 prefix. Credentials and values are percent-decoded (``%40`` for ``@``,
                 ``%3A`` for ``:``, ``%2F`` for ``/``, ``%25`` for ``%``, ``%23`` for
                 ``#``); ``+`` is a plus sign. The options: ``db``, ``token``,
-                ``timeout`` (seconds), ``verify_ssl``, ``gzip`` (``true``/``false``),
-                ``mode``, ``output``.
+                ``auth_scheme``, ``org``, ``bucket``, ``server``, ``timeout``
+                (seconds), ``verify_ssl``, ``gzip`` (``true``/``false``), ``mode``,
+                ``output``.
             **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
                 the URL.
 
@@ -414,10 +415,14 @@ class InfluxDBClient(Generic[M]):
     def from_env(cls, **kwargs: Any) -> InfluxDBClient[Any]:
         """Make a client from environment variables.
 
-        ``INFLUX_URL`` gives the server as for :meth:`from_url` (by default the
-        constructor's, ``http://localhost:8086``); ``INFLUX_USERNAME``,
-        ``INFLUX_PASSWORD``, ``INFLUX_TOKEN`` and ``INFLUX_DATABASE`` each replace
-        their part of it. Empty variables count as unset.
+        The first of ``INFLUX_URL``, ``INFLUX_HOST`` (the official 3.x client's) and
+        ``INFLUXDB_V2_URL`` (the official 2.x client's) gives the server as for
+        :meth:`from_url` (by default the constructor's, ``http://localhost:8086``);
+        ``INFLUX_USERNAME``, ``INFLUX_PASSWORD``, ``INFLUX_TOKEN`` (or
+        ``INFLUXDB_V2_TOKEN``), ``INFLUX_AUTH_SCHEME``, ``INFLUX_DATABASE``,
+        ``INFLUX_ORG`` (or ``INFLUXDB_V2_ORG``), ``INFLUX_SERVER``,
+        ``INFLUXDB_V2_TIMEOUT`` (milliseconds) and ``INFLUXDB_V2_VERIFY_SSL`` each
+        replace their part of it. Empty variables count as unset.
 
         Args:
             **kwargs: arguments of :class:`~influxkit.InfluxDBClient`; they win over
@@ -538,8 +543,11 @@ class InfluxDBClient(Generic[M]):
         Args:
             timeout: seconds the ping may take, instead of the client's timeout.
 
+        The client learns what the server is from the answer (see :attr:`server`).
+
         Returns:
-            The response headers, e.g. ``{'X-Influxdb-Version': '1.8.10', ...}``.
+            The response headers, e.g. ``{'X-Influxdb-Version': '1.8.10', ...}``
+            (InfluxDB 3.0 sends none: its version is in :attr:`server`).
 
         Raises:
             InfluxDBHTTPError: for a non-2xx answer.

@@ -174,15 +174,23 @@ class Engine:
         A server that cannot be asked now (down, or refusing ``/ping``) is treated as
         unknown for this operation, which every server reads right, and asked again
         at the next one.
+
+        Raises:
+            NotSupportedError: for a ``Bearer`` token to InfluxDB 2.x, which refuses it.
         """
-        if self.server is not None:
-            return self.server
-        try:
-            await self.ping()
-        except InfluxDBError as exc:
-            logger.debug("the server could not say what it is (%s): treated as unknown", exc)
-            return UNKNOWN
-        return self.server or UNKNOWN
+        if self.server is None:
+            try:
+                await self.ping()
+            except InfluxDBError as exc:
+                logger.debug("the server could not say what it is (%s): treated as unknown",
+                             exc)
+                return UNKNOWN
+        server = self.server or UNKNOWN
+        credentials = self._transport.credentials
+        if server.major == 2 and credentials.token and credentials.scheme == "Bearer":
+            raise NotSupportedError(f"{server} refuses Bearer tokens: use auth_scheme='Token'",
+                                    server=server.name)
+        return server
 
     async def post_lines(self, body: Block, params: Mapping[str, str]) -> None:
         """Post one request body of line protocol to the server.
@@ -369,35 +377,52 @@ class Engine:
 
     async def _whole(self, form: dict[str, str], q: str, output: str,
                      epoch: str | None) -> Any:
-        """The whole answer of a query, in ``output``."""
-        stream = await self._open(form, q, output, epoch)
+        """The whole answer of a query, in ``output``.
+
+        A server that takes one statement per query (3.0–3.6) is sent the statements
+        one after another, and their answers are put together as one: the same
+        answer, statement by statement, that a server taking them all gives.
+        """
         # Outputs are built piece by piece as the chunks arrive, while the server is
         # busy with the next ones.
         result = collector(output, epoch)
-        check = stream.check
-        try:
-            async for document in stream.documents():
-                check(document)
-                result.add(document)
-        finally:
-            stream.release()
+        server = await self.known_server()
+        statements = split_statements(q)
+        one_by_one = len(statements) > 1 and not server.several_statements
+        for index, statement in enumerate(statements if one_by_one else [q]):
+            stream = await self._open({**form, "q": statement} if one_by_one else form, q,
+                                      output, epoch, statement=index if one_by_one else None)
+            check = stream.check
+            try:
+                async for document in stream.documents():
+                    if one_by_one:
+                        for answer in document.get("results") or []:
+                            answer["statement_id"] = index
+                    check(document)
+                    result.add(document)
+            finally:
+                stream.release()
         return result.result()
 
     async def _open(self, form: dict[str, str], q: str, output: str,
-                    epoch: str | None) -> ChunkedResponse:
+                    epoch: str | None, *, statement: int | None = None) -> ChunkedResponse:
         """Send a query; return its answer as a stream of chunks.
+
+        ``statement``: the form holds only that statement of ``q`` (see :meth:`_whole`).
 
         Raises:
             NotSupportedError: for what the server would refuse or ignore (several
-                statements, or bind parameters, on InfluxDB 3.0–3.6), before sending.
+                statements in a chunked query, or bind parameters, on InfluxDB
+                3.0–3.6), before sending.
         """
         server = await self.known_server()
-        statements = split_statements(q)
-        if len(statements) > 1 and not server.several_statements:
+        statements = split_statements(q) if statement is None else [form["q"]]
+        # (An unknown server is left to answer for itself.)
+        if len(statements) > 1 and not server.several_statements and server.major:
             raise NotSupportedError(
-                f"{server} runs one statement per query, and this one has "
-                f"{len(statements)}: send them one at a time (3.7 and later take several)",
-                server=server.name)
+                f"{server} runs one statement per query, and this chunked query has "
+                f"{len(statements)}: send them one at a time, or without chunked=True "
+                "(3.7 and later take several)", server=server.name)
         if "params" in form and not server.bind_parameters:
             raise NotSupportedError(
                 f"{server} ignores bind parameters (params=): write the values into the "

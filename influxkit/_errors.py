@@ -408,9 +408,11 @@ def line_details(error: str, data: Any) -> str:
     lines = [error]
     for item in items:
         if isinstance(item, dict):
+            reason = str(item.get("error_message", ""))
+            if "\n" in reason:  # kept on one line, as a JSON string
+                reason = json.dumps(reason)
             lines.append(f"line {item.get('line_number', '?')} "
-                         f"{json.dumps(str(item.get('original_line', '')))}: "
-                         f"{item.get('error_message', '')}")
+                         f"{json.dumps(str(item.get('original_line', '')))}: {reason}")
     return "\n".join(lines)
 
 
@@ -424,10 +426,14 @@ def _unparsed_lines(message: str) -> list[tuple[str, str]]:
         if separator:
             found.append((line, reason.strip()))
     for match in _DETAIL.finditer(message):
+        reason = match.group(3).strip()
         try:
-            found.append((str(json.loads(match.group(2))), match.group(3).strip()))
+            line = str(json.loads(match.group(2)))
+            if reason.startswith('"'):
+                reason = str(json.loads(reason))
         except ValueError:
             continue
+        found.append((line, reason))
     return found
 
 

@@ -98,7 +98,8 @@ class Server:
     def at_least(self, *release: int) -> bool:
         """Whether the version is at least ``release`` (unknown minor versions count as
         the oldest of their major)."""
-        return self.release >= release
+        known = self.release
+        return known + (0,) * (len(release) - len(known)) >= release
 
     @property
     def name(self) -> str:
@@ -161,8 +162,9 @@ class Server:
 
     @property
     def several_statements(self) -> bool:
-        """Whether one query may hold several statements (not on 3.0–3.6)."""
-        return self.major != 3 or self.at_least(3, 7)
+        """Whether one query may hold several statements (not on 3.0–3.6, nor, to be
+        safe, on an unknown server)."""
+        return self.major in (1, 2) or (self.major == 3 and self.at_least(3, 7))
 
     @property
     def bind_parameters(self) -> bool:
@@ -254,7 +256,7 @@ def _header(headers: Any, name: str) -> Any:
     if headers is None:
         return None
     value = headers.get(name)
-    if value is None and not hasattr(headers, "getall"):
+    if value is None:
         lowered = name.lower()
         for key, item in headers.items():
             if key.lower() == lowered:

@@ -67,6 +67,16 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
+def _milliseconds(name: str, value: str) -> float:
+    try:
+        milliseconds = float(value)
+    except ValueError:
+        milliseconds = math.nan
+    if not (math.isfinite(milliseconds) and milliseconds > 0):
+        raise ValueError(f"{value!r} is not a number of milliseconds above 0")
+    return milliseconds / 1000
+
+
 URL_OPTIONS: Final[dict[str, Callable[[str, str], Any]]] = {
     "auth_scheme": _text,
     "bucket": _text,
@@ -95,6 +105,9 @@ _HINTS: Final = {
     "udp_port": "the port of a udp+influxdb:// URL is the UDP port",
 }
 
+#: The port InfluxDB 3.x listens on unless told otherwise.
+INFLUXDB3_PORT: Final = 8181
+
 # The server's URL, by the first of these set: influxkit's own, the official 3.x
 # client's (a URL, or a host name) and the official 2.x client's.
 URL_VARIABLES: Final = ("INFLUX_URL", "INFLUX_HOST", "INFLUXDB_V2_URL")
@@ -103,7 +116,7 @@ ENVIRONMENT_VARIABLES: Final[dict[str, tuple[str, Callable[[str, str], Any]]]] =
     # The official 2.x client's, read first: influxkit's own win over them.
     "INFLUXDB_V2_ORG": ("org", _text),
     "INFLUXDB_V2_TOKEN": ("token", _text),
-    "INFLUXDB_V2_TIMEOUT": ("timeout", lambda name, value: _seconds(name, value) / 1000),
+    "INFLUXDB_V2_TIMEOUT": ("timeout", lambda name, value: _milliseconds(name, value)),
     "INFLUXDB_V2_VERIFY_SSL": ("verify_ssl", _boolean),
     "INFLUX_USERNAME": ("username", _text),
     "INFLUX_PASSWORD": ("password", _text),
@@ -249,12 +262,15 @@ def environment_options(environ: Mapping[str, str]) -> dict[str, Any]:
         url = environ.get(variable)
         if not url:
             continue
-        if "://" not in url and variable == "INFLUX_HOST":
+        bare = "://" not in url and variable == "INFLUX_HOST"
+        if bare:
             url = f"http://{url}"  # a host name, perhaps with a port
         try:
             options = parse_url(url)
         except ValueError as exc:
             raise ValueError(f"${variable}: {exc}") from None
+        if bare and not urllib.parse.urlsplit(url).port:
+            options["port"] = INFLUXDB3_PORT  # the official 3.x client's servers
         break
     for variable, (keyword, read) in ENVIRONMENT_VARIABLES.items():
         value = environ.get(variable)

@@ -153,9 +153,10 @@ def scale_times(block: Block, factor: int) -> bytes:
         raw[a:b - 1] for a, b in pairwise(line_starts(raw))]
     scaled = []
     for line in lines:
-        head, space, tail = line.rstrip().rpartition(b" ")
+        content = line.rstrip()
+        head, space, tail = content.rpartition(b" ")
         if space and _TIME.fullmatch(tail) and not head.endswith(b"\\"):
-            line = b"%s %d" % (head, int(tail) * factor)
+            line = b"%s %d%s" % (head, int(tail) * factor, line[len(content):])
         scaled.append(line)
     return b"\n".join(scaled)
 
