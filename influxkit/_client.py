@@ -599,6 +599,8 @@ class InfluxDBClient(Generic[M]):
         concurrency: int = 1,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        bucket: str | None = None,
+        org: str | None = None,
         **extra_tags: Any,
     ) -> bool:
         """Write points.
@@ -630,8 +632,11 @@ class InfluxDBClient(Generic[M]):
                 after a failure the policy retries (a connection error, 429, 5xx),
                 after its delay. None (the default) sends each request once; for
                 points that must be delivered whatever happens, use :meth:`writer`.
+            bucket: the official 2.x client's name for ``db``.
+            org: the organisation of this write (InfluxDB 2.x), instead of the
+                client's: the write goes to ``/api/v2/write`` (see the client's ``org``).
             **extra_tags: tags added to every point (``batch_size``, ``concurrency``,
-                ``timeout`` and ``retry`` can't be tag names here).
+                ``timeout``, ``retry``, ``bucket`` and ``org`` can't be tag names here).
 
         Encoding runs in a worker thread while earlier batches are sent. A DataFrame is
         checked whole and then encoded batch by batch, so memory stays bounded however
@@ -647,9 +652,12 @@ class InfluxDBClient(Generic[M]):
                 :class:`PartialWriteError` when it stored only some points).
             InfluxDBConnectionError: when the server cannot be reached.
         """
-        return await self._engine.write(data, measurement, db, precision, rp, tag_columns,
-                                        batch_size=batch_size, concurrency=concurrency,
-                                        timeout=timeout, retry=retry, **extra_tags)
+        if db is not None and bucket is not None and db != bucket:
+            raise TypeError("pass the database once: db= or bucket=")
+        return await self._engine.write(data, measurement, db if db is not None else bucket,
+                                        precision, rp, tag_columns, batch_size=batch_size,
+                                        concurrency=concurrency, timeout=timeout,
+                                        retry=retry, org=org, **extra_tags)
 
     @dual
     async def query(

@@ -138,7 +138,7 @@ class Engine:
             response = await self._transport.request("GET", "ping")
             body = None
             raw = await self._transport.read(response, "GET ping")
-            if response.content_type == "application/json":
+            if raw.lstrip().startswith(b"{"):  # 3.0.0 sends no Content-Type
                 with contextlib.suppress(ValueError):
                     body = json.loads(raw)  # 3.x: {"version", "revision", ...}
             if self.server is None or not self.server.given:
@@ -206,7 +206,8 @@ class Engine:
         server = await self.known_server()
         settings = self._settings
         db, rp, precision = params["db"], params.get("rp"), params["precision"]
-        endpoint = server.write_endpoint(org=settings.org, rp=rp)
+        org = params.get("org") or settings.org
+        endpoint = server.write_endpoint(org=org, rp=rp)
         if not settings.accept_partial and endpoint != "v3":
             raise NotSupportedError(
                 f"accept_partial=False: {server} stores the good lines of a batch that "
@@ -218,7 +219,7 @@ class Engine:
         query: dict[str, str]
         if endpoint == "v2":
             path = "api/v2/write"
-            query = {"org": str(settings.org), "bucket": f"{db}/{rp}" if rp else db,
+            query = {"org": str(org), "bucket": f"{db}/{rp}" if rp else db,
                      "precision": spelling}
         elif endpoint == "v3":
             path = "api/v3/write_lp"
@@ -229,7 +230,7 @@ class Engine:
                 query["no_sync"] = "true"
         else:
             path = "write"
-            query = {**params, "precision": spelling}
+            query = {**write_params(db, rp, precision), "precision": spelling}
         await self._transport.post_lines(body, query, path)
 
     async def write(self, data: Any, measurement: str | None = None, db: str | None = None,
@@ -237,20 +238,20 @@ class Engine:
                     tag_columns: Iterable[str] | None = None, *,
                     batch_size: int | None = None, concurrency: int = 1,
                     timeout: float | None = None, retry: RetryPolicy | None = None,
-                    **extra_tags: Any) -> bool:
+                    org: str | None = None, **extra_tags: Any) -> bool:
         """Write points (see :meth:`InfluxDBClient.write`)."""
         _check_call_options(timeout, retry)
         return await _within(timeout, "write", self._write(
             data, measurement, db, precision, rp, tag_columns, batch_size, concurrency, retry,
-            extra_tags))
+            org, extra_tags))
 
     async def _write(self, data: Any, measurement: str | None, db: str | None,
                      precision: str | None, rp: str | None,
                      tag_columns: Iterable[str] | None, batch_size: int | None,
-                     concurrency: int, retry: RetryPolicy | None,
+                     concurrency: int, retry: RetryPolicy | None, org: str | None,
                      extra_tags: dict[str, Any]) -> bool:
         settings = self._settings
-        if settings.use_udp and (db is not None or rp is not None):
+        if settings.use_udp and (db is not None or rp is not None or org is not None):
             raise ValueError(
                 "a UDP write lands in the database and retention policy of the server's UDP "
                 "listener: db= and rp= cannot apply (use an HTTP client for those)"
@@ -275,6 +276,8 @@ class Engine:
                                               block_bytes=settings.max_request_bytes,
                                               threads=1, **extra_tags)
         params = write_params(database, rp, unit)
+        if org:
+            params["org"] = org
         if frame_kind(data) is not None:
             # A DataFrame's blocks are request bodies already (batch_size lines, but
             # for the last, and max_request_bytes at most). It is checked whole before

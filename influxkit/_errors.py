@@ -383,14 +383,18 @@ class PartialWriteError(InfluxDBWriteError):
     """
 
     def __init__(self, status: int, message: str, **kwargs: Any) -> None:
-        self.unparsed: list[tuple[str, str]] = _unparsed_lines(message)
+        details = _detailed_lines(message)
+        self.unparsed: list[tuple[str, str]] = details or _unparsed_lines(message)
         match = re.search(r"dropped=(\d+)", message)
         counted = int(match.group(1)) if match else None
-        # influxd counts in dropped= the points it parsed but would not store; the
-        # lines it could not parse are only named.
-        if counted is None and not self.unparsed:
-            self.dropped: int | None = None
+        if details:
+            # 3.x names every line it did not store, one point each.
+            self.dropped: int | None = len(details)
+        elif counted is None and not self.unparsed:
+            self.dropped = None
         else:
+            # influxd counts in dropped= the points it parsed but would not store; the
+            # lines it could not parse are only named.
             self.dropped = (counted or 0) + len(self.unparsed)
         super().__init__(status, message, **kwargs)
 
@@ -417,14 +421,19 @@ def line_details(error: str, data: Any) -> str:
 
 
 def _unparsed_lines(message: str) -> list[tuple[str, str]]:
-    """The ``(line, reason)`` pairs of influxd's "unable to parse 'LINE': REASON", or of
-    3.x's details (see :func:`line_details`)."""
+    """The ``(line, reason)`` pairs of influxd's "unable to parse 'LINE': REASON"."""
     found = []
     for piece in message.split(_UNPARSED)[1:]:
         piece = re.sub(r"\s*dropped=\d+\s*$", "", piece).rstrip("\n")
         line, separator, reason = piece.rpartition("': ")
         if separator:
             found.append((line, reason.strip()))
+    return found
+
+
+def _detailed_lines(message: str) -> list[tuple[str, str]]:
+    """The ``(line, reason)`` pairs of 3.x's details (see :func:`line_details`)."""
+    found = []
     for match in _DETAIL.finditer(message):
         reason = match.group(3).strip()
         try:

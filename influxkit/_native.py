@@ -154,8 +154,13 @@ class Databases:
         return self._org_ids[name]
 
     async def _bucket(self, org_id: str, name: str) -> dict[str, Any] | None:
-        answer = await self._json("GET", "api/v2/buckets",
-                                  params={"orgID": org_id, "name": name})
+        try:
+            answer = await self._json("GET", "api/v2/buckets",
+                                      params={"orgID": org_id, "name": name})
+        except InfluxDBHTTPError as exc:
+            if exc.status == 404:  # a name not found is 404, not an empty list
+                return None
+            raise
         found = [bucket for bucket in answer.get("buckets") or [] if bucket.get("name") == name]
         return found[0] if found else None
 

@@ -50,6 +50,34 @@ except ImportError:  # pragma: no cover - depends on the installed extras
     _json_loads = json.loads
 
 
+_SCANNER: Final = json.JSONDecoder()
+
+
+def _back_to_back(text: bytes) -> tuple[list[Any], bytes]:
+    """The JSON documents at the start of ``text``, one after another (whitespace
+    between them or none), and what follows the last whole one."""
+    try:
+        return [_json_loads(text)], b""  # the usual case: one whole document
+    except ValueError:
+        pass
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return [], text
+    found: list[Any] = []
+    at = 0
+    while True:
+        while at < len(decoded) and decoded[at].isspace():
+            at += 1
+        if at == len(decoded):
+            return found, b""
+        try:
+            document, at = _SCANNER.raw_decode(decoded, at)
+        except ValueError:
+            return found, decoded[at:].encode("utf-8")
+        found.append(document)
+
+
 def msgpack_available() -> bool:
     try:
         import msgpack  # noqa: F401
@@ -123,10 +151,18 @@ class ChunkDecoder:
             except ValueError as exc:  # msgpack's errors are ValueErrors
                 raise self._invalid(f"the MessagePack answer does not decode: {exc}") from exc
         self._pending += data
-        if b"\n" not in self._pending:
-            return []
-        *lines, self._pending = self._pending.split(b"\n")
-        return [self._normalize(self._json(line)) for line in lines if line.strip()]
+        documents = []
+        if b"\n" in self._pending:
+            *lines, self._pending = self._pending.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    documents += self._json(line)
+        if self._pending.rstrip().endswith(b"}") or b"}{" in self._pending:
+            # InfluxDB 3.7 and later send documents back to back, with no newline
+            # between them: those complete so far are taken as they come.
+            found, self._pending = _back_to_back(self._pending)
+            documents += found
+        return [self._normalize(document) for document in documents]
 
     def close(self) -> list[dict[str, Any]]:
         """The body ended: return the last document, if it had no final newline.
@@ -143,13 +179,12 @@ class ChunkDecoder:
         else:
             rest, self._pending = self._pending, b""
             if rest.strip():
-                try:
-                    document = _json_loads(rest)
-                except ValueError as exc:
+                found, left = _back_to_back(rest)
+                if left.strip():
                     raise self._incomplete(
-                        f"the answer ended inside a JSON document ({len(rest)} byte(s) of "
-                        "it)") from exc
-                documents.append(self._normalize(document))
+                        f"the answer ended inside a JSON document ({len(left)} byte(s) of "
+                        "it)")
+                documents += [self._normalize(document) for document in found]
         if not self._documents:
             raise self._incomplete("the answer has no result document")
         if (self.statements is not None and not self._failed
@@ -163,11 +198,12 @@ class ChunkDecoder:
                 "more of it was to come")
         return documents
 
-    def _json(self, line: bytes) -> Any:
-        try:
-            return _json_loads(line)
-        except ValueError as exc:  # invalid JSON, invalid UTF-8
-            raise self._invalid(f"the answer is not JSON lines: {_excerpt(line)}") from exc
+    def _json(self, line: bytes) -> list[Any]:
+        """The documents of one line: one, or (3.7+) several back to back."""
+        found, left = _back_to_back(line)
+        if left.strip():
+            raise self._invalid(f"the answer is not JSON lines: {_excerpt(line)}")
+        return found
 
     def _invalid(self, message: str) -> InvalidResponseError:
         return InvalidResponseError(message, status=self.status,

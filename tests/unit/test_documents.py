@@ -108,8 +108,9 @@ def ext_time(seconds: int, nanos: int) -> msgpack.ExtType:
 def test_json_lines_fed_byte_by_byte() -> None:
     decoded = feed_bytewise(ChunkDecoder("application/json"), RECORDED_JSON)
     newlines = [i for i, byte in enumerate(RECORDED_JSON) if byte == ord("\n")]
-    # Each document comes out exactly when its closing newline arrives.
-    assert [offset for offset, _ in decoded] == newlines
+    # Each document comes out exactly when its closing brace arrives, just before its
+    # newline.
+    assert [offset for offset, _ in decoded] == [i - 1 for i in newlines]
     documents = [document for _, document in decoded]
     assert [r["statement_id"] for d in documents for r in d["results"]] == [0, 0, 0, 1, 1]
     assert documents[0]["results"][0]["series"][0]["partial"] is True
@@ -207,12 +208,33 @@ def test_json_content_types(content_type: str) -> None:
     assert not ChunkDecoder(content_type).msgpack
 
 
-def test_json_document_without_final_newline_comes_at_close() -> None:
+def test_json_document_without_final_newline_comes_when_whole() -> None:
     decoder = ChunkDecoder("application/json")
     assert decoder.feed(b'{"results":[{"statement_id":0}]}\n{"results":[{"stat') == [
         {"results": [{"statement_id": 0}]}]
-    assert decoder.feed(b'ement_id":1}]}') == []
-    assert decoder.close() == [{"results": [{"statement_id": 1}]}]
+    assert decoder.feed(b'ement_id":1}') == []  # a brace, but not the document's last
+    assert decoder.feed(b']}') == [{"results": [{"statement_id": 1}]}]
+    assert decoder.close() == []
+
+
+def test_json_documents_back_to_back() -> None:
+    # InfluxDB 3.7 and later put no newline between the documents of a chunked answer.
+    decoder = ChunkDecoder("application/json", statements=2)
+    first = b'{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time"],'
+    assert decoder.feed(first) == []
+    assert decoder.feed(b'"values":[[1]]}]}]}{"results":[{"statement_id":1}]}{"res') == [
+        {"results": [{"statement_id": 0, "series": [{"name": "m", "columns": ["time"],
+                                                     "values": [[1]]}]}]},
+        {"results": [{"statement_id": 1}]}]
+    with pytest.raises(IncompleteResponseError, match="inside a JSON document"):
+        decoder.close()
+
+
+def test_json_lines_with_carriage_returns() -> None:
+    # InfluxDB 3.0-3.6 end every document with \r\n.
+    decoder = ChunkDecoder("application/json")
+    assert decoder.feed(b'{"results":[{"statement_id":0}]}\r\n{"results":[{"statement_id"'
+                        b':0}]}\r\n') == [{"results": [{"statement_id": 0}]}] * 2
     assert decoder.close() == []
 
 
