@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from ._core.backoff import RetryPolicy
 from ._core.credentials import Credentials
-from ._core.influxql import build_statement, encode_params, split_statements
+from ._core.influxql import build_statement, encode_params, inline_params, split_statements
 from ._core.servers import UNKNOWN, Server, detect
 from ._core.time import normalize_precision
 from ._decode.documents import JSON, MSGPACK, ChunkDecoder, check_results, msgpack_available
@@ -392,19 +392,26 @@ class Engine:
         server = await self.known_server()
         statements = split_statements(q)
         one_by_one = len(statements) > 1 and not server.several_statements
+        answered: set[Any] = set()
         for index, statement in enumerate(statements if one_by_one else [q]):
             stream = await self._open({**form, "q": statement} if one_by_one else form, q,
                                       output, epoch, statement=index if one_by_one else None)
             check = stream.check
             try:
                 async for document in stream.documents():
-                    if one_by_one:
-                        for answer in document.get("results") or []:
+                    for answer in document.get("results") or []:
+                        if one_by_one:
                             answer["statement_id"] = index
+                        answered.add(answer.get("statement_id"))
                     check(document)
                     result.add(document)
             finally:
                 stream.release()
+        if not server.answers_every_statement:
+            # 3.7+ sends nothing for a statement without rows: it has an empty result.
+            for index in range(len(statements)):
+                if index not in answered:
+                    result.add({"results": [{"statement_id": index}]})
         return result.result()
 
     async def _open(self, form: dict[str, str], q: str, output: str,
@@ -413,10 +420,12 @@ class Engine:
 
         ``statement``: the form holds only that statement of ``q`` (see :meth:`_whole`).
 
+        Bind parameters, which InfluxDB 3.0–3.6 ignore, are written into the
+        statement for them, quoted (:func:`~influxkit._core.influxql.inline_params`).
+
         Raises:
-            NotSupportedError: for what the server would refuse or ignore (several
-                statements in a chunked query, or bind parameters, on InfluxDB
-                3.0–3.6), before sending.
+            NotSupportedError: for several statements in a chunked query on InfluxDB
+                3.0–3.6, which take one per query, before sending.
         """
         server = await self.known_server()
         statements = split_statements(q) if statement is None else [form["q"]]
@@ -426,11 +435,10 @@ class Engine:
                 f"{server} runs one statement per query, and this chunked query has "
                 f"{len(statements)}: send them one at a time, or without chunked=True "
                 "(3.7 and later take several)", server=server.name)
-        if "params" in form and not server.bind_parameters:
-            raise NotSupportedError(
-                f"{server} ignores bind parameters (params=): write the values into the "
-                "statement, or use InfluxDB 3.7 or later", server=server.name)
         form = dict(form)
+        if "params" in form and not server.bind_parameters:
+            # 3.0-3.6 ignore them: they are written into the statement, quoted.
+            form["q"] = inline_params(form["q"], json.loads(form.pop("params")))
         if epoch is not None:
             form["epoch"] = server.epoch(epoch)
         if self._accept is None:
@@ -520,7 +528,8 @@ class ChunkedResponse:
         ``statements``: how many results the answer must have, when the server sends
         one for every statement."""
         decoder = ChunkDecoder(response.headers.get("Content-Type", JSON),
-                               status=response.status, statements=statements)
+                               status=response.status, statements=statements,
+                               may_be_empty=statements is None)
         count = 0
         async for piece in transport.pieces(response, "POST query"):
             for document in decoder.feed(piece):

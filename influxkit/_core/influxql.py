@@ -9,11 +9,12 @@ formatted into InfluxQL any other way.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 from influxkit._core.limits import INT64_MAX
@@ -28,6 +29,7 @@ __all__ = [
     "check_storable_name",
     "duration_ns",
     "encode_params",
+    "inline_params",
     "needs_binding",
     "parse_resample",
     "quote_ident",
@@ -117,6 +119,37 @@ def needs_binding(name: str) -> bool:
     return "\r" in name or "\x00" in name
 
 
+def _pieces(query: str) -> Iterator[tuple[str, str]]:
+    """The pieces of a query as InfluxQL's scanner reads it: ``("code", char)`` for each
+    character outside quotes and comments, ``("quoted", text)`` for a quoted name,
+    string or regular expression (its quotes included), ``("comment", text)`` for a
+    comment (``--`` to the end of the line, ``/* ... */``)."""
+    statement: list[str] = []  # the code of the statement so far
+    position = 0
+    while position < len(query):
+        char = query[position]
+        if char in "'\"" or (char == "/" and _starts_regex("".join(statement))):
+            end = position + 1
+            while end < len(query) and query[end] != char:
+                end += 2 if query[end] == "\\" else 1
+            text = query[position:end + 1]
+            statement.append(text)
+            yield "quoted", text
+            position = end + 1
+        elif query.startswith("--", position) or query.startswith("/*", position):
+            end = query.find("\n" if char == "-" else "*/", position + 2)
+            end = len(query) if end < 0 else end + (1 if char == "-" else 2)
+            yield "comment", query[position:end]
+            position = end
+        else:
+            if char == ";":
+                statement.clear()
+            else:
+                statement.append(char)
+            yield "code", char
+            position += 1
+
+
 def split_statements(query: str) -> list[str]:
     """Split a query at the semicolons that end statements.
 
@@ -128,40 +161,87 @@ def split_statements(query: str) -> list[str]:
     """
     statements: list[str] = []
     current: list[str] = []
-    quote: str | None = None
-    escaped = False
     code = False  # the statement so far has more than comments
-    position = 0
-    while position < len(query):
-        char = query[position]
-        position += 1
-        if escaped:
-            escaped = False
-        elif char == "\\" and quote:
-            escaped = True
-        elif quote:
-            if char == quote:
-                quote = None
-        elif char in "'\"" or (char == "/" and _starts_regex("".join(current))):
-            quote = char
-        elif query.startswith("--", position - 1) or query.startswith("/*", position - 1):
-            end = query.find("\n" if char == "-" else "*/", position + 1)
-            end = len(query) if end < 0 else end + (1 if char == "-" else 2)
-            current.append(query[position - 1:end])
-            position = end
-            continue
-        elif char == ";":
-            statement = "".join(current).strip()
+    for kind, text in _pieces(query):
+        if kind == "code" and text == ";":
             if code:
-                statements.append(statement)
+                statements.append("".join(current).strip())
             current, code = [], False
             continue
-        current.append(char)
-        code = code or not char.isspace()
-    statement = "".join(current).strip()
+        current.append(text)
+        code = code or (kind != "comment" and not text.isspace())
     if code:
-        statements.append(statement)
+        statements.append("".join(current).strip())
     return statements
+
+
+_PARAMETER: Final = re.compile(r"\$(\w+)")
+
+
+def inline_params(query: str, params: Mapping[str, Any]) -> str:
+    """``query`` with its bind parameters (``$name``) written in as InfluxQL literals,
+    for a server that ignores ``params`` (InfluxDB 3.0–3.6).
+
+    ``params`` are as :func:`encode_params` sends them (decoded JSON): strings become
+    quoted string literals, numbers and booleans themselves, and the typed forms
+    ``{"identifier": ...}``, ``{"string": ...}``, ``{"integer": ...}``,
+    ``{"number": ...}``, ``{"boolean": ...}``, ``{"duration": ...}`` and
+    ``{"regex": ...}`` what they name, quoted as InfluxQL quotes them: a value can
+    never end its literal early. A ``$`` inside a string, a quoted name, a regular
+    expression or a comment is left alone, as the server's parser would.
+
+    Raises:
+        ValueError: for a parameter the query uses and ``params`` lacks (the server's
+            "missing parameter"), or a value InfluxQL has no literal for.
+    """
+    out: list[str] = []
+    code: list[str] = []
+
+    def flush() -> None:
+        out.append(_PARAMETER.sub(lambda match: _literal(match.group(1), params),
+                                  "".join(code)))
+        code.clear()
+
+    for kind, text in _pieces(query):
+        if kind == "code":
+            code.append(text)
+        else:
+            flush()
+            out.append(text)
+    flush()
+    return "".join(out)
+
+
+def _literal(name: str, params: Mapping[str, Any]) -> str:
+    if name not in params:
+        raise ValueError(f"missing parameter: {name}")
+    value = params[name]
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((kind, value),) = value.items()
+        kind = {"ident": "identifier"}.get(kind, kind)
+        if kind == "identifier" and isinstance(value, str):
+            return quote_ident(value)
+        if kind == "duration" and isinstance(value, str):
+            return check_duration(value, f"parameter {name!r}")
+        if kind == "regex" and isinstance(value, str):
+            _check_quotable(value, f"parameter {name!r}")
+            if (len(value) - len(value.rstrip("\\"))) % 2:
+                raise ValueError(f"parameter {name!r}: a regular expression cannot end with "
+                                 "an unpaired backslash")
+            return "/" + value.replace("\\/", "/").replace("/", "\\/") + "/"
+        if kind in ("string", "integer", "number", "boolean"):
+            return _literal(name, {name: value})
+        raise ValueError(f"parameter {name!r}: {kind!r} is not a kind of bind parameter")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = format(decimal.Decimal(repr(value)), "f")
+        return text if "." in text else text + ".0"
+    if isinstance(value, str):
+        return quote_literal(value)
+    raise ValueError(f"parameter {name!r} is {value!r}, which InfluxQL has no literal for")
 
 
 def _starts_regex(before: str) -> bool:

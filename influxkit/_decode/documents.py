@@ -120,10 +120,13 @@ class ChunkDecoder:
     """
 
     def __init__(self, content_type: str, *, status: int | None = None,
-                 statements: int | None = None) -> None:
+                 statements: int | None = None, may_be_empty: bool = False) -> None:
         self.content_type = content_type
         self.status = status
         self.statements = statements  # how many the query has, when known
+        # InfluxDB 3.7+ sends nothing for a statement without rows, so an answer with
+        # no document is whole there (HTTP's framing still tells a cut one).
+        self.may_be_empty = may_be_empty
         self._received = 0  # bytes fed
         media = content_type.split(";")[0].strip().lower()
         self.msgpack = media == MSGPACK
@@ -185,7 +188,7 @@ class ChunkDecoder:
                         f"the answer ended inside a JSON document ({len(left)} byte(s) of "
                         "it)")
                 documents += [self._normalize(document) for document in found]
-        if not self._documents:
+        if not self._documents and not self.may_be_empty:
             raise self._incomplete("the answer has no result document")
         if (self.statements is not None and not self._failed
                 and self._last_id + 1 < self.statements):

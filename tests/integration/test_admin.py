@@ -39,6 +39,8 @@ from influxkit import (
 from influxkit._errors import REDACTED
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 MODES = ["async", "blocking"]
 
 

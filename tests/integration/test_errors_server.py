@@ -21,6 +21,8 @@ from influxkit import (
 )
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z
 
 

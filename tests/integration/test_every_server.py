@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -315,6 +316,35 @@ async def test_databases_on_every_server(target: Target) -> None:
         assert stored_ns(target, name, "m") == [SECONDS * 10**9]
         client.drop_database()
         assert {"name": name} not in client.get_list_database()
+
+
+async def test_show_databases_in_the_clients_output(target: Target, db: str) -> None:
+    async with target.client(db) as client:
+        answer = await client.show_databases()
+    names = [row[0] for row in answer["results"][0]["series"][0]["values"]]
+    assert db in names
+
+
+async def test_retention_policies_where_the_server_has_them(target: Target, db: str) -> None:
+    async with target.client(db, mode="blocking") as client:
+        if target.major == 3:
+            with pytest.raises(NotSupportedError, match="no retention policies"):
+                client.create_retention_policy("week", "7d", 1)
+            return
+        client.create_retention_policy("week", "7d", 1)
+        now = int(time.time())
+        client.write({"measurement": "rp", "time": now, "fields": {"v": 1.0}},
+                     precision="s", rp="week")
+        assert [p["name"] for p in client.get_list_retention_policies()] == [
+            "autogen", "week"]
+        # Stored where 1.x keeps a policy's points: influxd's database db, policy week
+        # (2.x's bucket "db/week").
+        stored = target.backend.query(f'SELECT "v" FROM "{db}"."week"."rp"', db=db)
+        assert stored["results"][0]["series"][0]["values"][0][1] == 1.0
+        client.drop_retention_policy("week")
+        assert "week" not in [p["name"] for p in client.get_list_retention_policies()]
+    answer = target.backend.query('SHOW RETENTION POLICIES', db=db)
+    assert "week" not in [row[0] for row in answer["results"][0]["series"][0]["values"]]
 
 
 async def test_what_a_server_cannot_do_is_refused_before_sending(target: Target,

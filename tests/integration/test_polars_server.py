@@ -33,6 +33,8 @@ from polars.testing import assert_frame_equal
 from influxkit import InfluxDBClient, LineProtocolError, serialize
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 T0 = 1_257_894_000_000_000_000  # 2009-11-10T23:00:00Z

@@ -16,6 +16,8 @@ from influxkit import (
 )
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 POINTS = [
     "cpu,host=a,region=eu usage=0.5 1000000000",
     "cpu,host=b,region=eu usage=0.25 1000000000",

@@ -25,6 +25,8 @@ from influxkit import (
 from influxkit._encode.serialize import EncodedLines
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 
 def count(server: InfluxDBServer, db: str, source: str = '"m"') -> int:
     answer = server.query(f"SELECT count(v) FROM {source}", db=db)
@@ -132,6 +134,8 @@ def test_a_bad_point_fails_when_handed_over(influxdb_server: InfluxDBServer, dat
     assert values(influxdb_server, database) == [1]
 
 
+@pytest.mark.influxdb1(reason="fails by writing to a database that does not exist, which 3.x "
+                               "makes on the write and 2.x makes by its bucket")
 def test_a_failed_commit_keeps_the_points_and_a_later_one_sends_them(
         influxdb_server: InfluxDBServer, blocking: InfluxDBClient,
         missing_database: str) -> None:
@@ -150,6 +154,8 @@ def test_a_failed_commit_keeps_the_points_and_a_later_one_sends_them(
     assert values(influxdb_server, missing_database) == [1, 2, 3, 4]
 
 
+@pytest.mark.influxdb1(reason="fails by writing to a database that does not exist, which 3.x "
+                               "makes on the write and 2.x makes by its bucket")
 def test_a_failed_autocommit_raises_from_write_and_keeps_the_points(
         influxdb_server: InfluxDBServer, blocking: InfluxDBClient,
         missing_database: str) -> None:
@@ -183,6 +189,8 @@ def test_a_failed_commit_on_a_frozen_server_keeps_the_points(
     assert values(server, "db") == [1, 2]
 
 
+@pytest.mark.influxdb1(reason="the retention policy is made on influxd directly: 2.x would "
+                               "need a DBRP mapping for it (test_every_server covers 2.x's)")
 def test_session_options(influxdb_server: InfluxDBServer, database: str,
                          blocking: InfluxDBClient) -> None:
     influxdb_server.query(f'CREATE RETENTION POLICY "short" ON "{database}" DURATION 2h '
@@ -323,6 +331,8 @@ async def test_async_session(influxdb_server: InfluxDBServer, database: str,
     assert count(influxdb_server, database) == 300
 
 
+@pytest.mark.influxdb1(reason="fails by writing to a database that does not exist, which 3.x "
+                               "makes on the write and 2.x makes by its bucket")
 async def test_async_autocommit_and_failed_commit(influxdb_server: InfluxDBServer,
                                                   client: InfluxDBClient,
                                                   missing_database: str) -> None:

@@ -22,6 +22,8 @@ from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.faultproxy import FaultProxy
 
+pytestmark = pytest.mark.every_server
+
 FAST = RetryPolicy(retry_interval=0.05, max_retry_delay=0.3, max_retries=1000,
                    max_retry_time=60)
 OVERLOADED = b'{"error":"overloaded"}'

@@ -27,6 +27,8 @@ from influxkit._core.backoff import RetryPolicy
 from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
 
+pytestmark = pytest.mark.every_server
+
 FAST = RetryPolicy(retry_interval=0.05, max_retry_delay=0.5, max_retries=1000,
                    max_retry_time=120)
 
