@@ -60,18 +60,19 @@ async def _native(engine: StatementRunner) -> Server | None:
     return None if server.influxql_administration else server
 
 
-def _influxql_only(what: str, instead: str) -> Callable[
+def _influxql_only(what: str, instead: str, *, on: tuple[int, ...] = (2, 3)) -> Callable[
         [Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]],
         Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]]:
-    """A command InfluxDB 2.x and 3.x have no equivalent of: there it raises
-    :class:`NotSupportedError`, saying what to do ``instead``, before anything is sent."""
+    """A command the servers ``on`` (InfluxDB 2.x and 3.x) have no equivalent of: there
+    it raises :class:`NotSupportedError`, saying what to do ``instead``, before anything
+    is sent."""
 
     def decorate(command: Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]
                  ) -> Callable[Concatenate[StatementRunner, P], Coroutine[Any, Any, R]]:
         @functools.wraps(command)
         async def checked(engine: StatementRunner, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            server = await _native(engine)
-            if server is not None:
+            server = await engine.known_server()
+            if server.major in on:
                 raise NotSupportedError(f"{server} has no {what}: {instead}",
                                         server=server.name)
             return await command(engine, *args, **kwargs)
@@ -85,6 +86,7 @@ _USERS = ("InfluxQL users", "InfluxDB 2.x gives access by tokens (influx auth cr
           "/api/v2/authorizations), 3.x by tokens too (influxdb3 create token)")
 _CONTINUOUS = ("continuous queries", "InfluxDB 2.x runs tasks instead (influx task create), "
                "3.x processing engine triggers (influxdb3 create trigger)")
+_TABLES = "InfluxDB 3.x deletes a measurement (a table) whole: influxdb3 delete table"
 
 
 def _databases_document(names: list[str]) -> dict[str, Any]:
@@ -469,11 +471,14 @@ async def get_list_measurements(engine: StatementRunner) -> list[dict[str, Any]]
     return _points(await _execute(engine, "SHOW MEASUREMENTS", {}, on=engine.target(None)))
 
 
+@_influxql_only("DROP MEASUREMENT", _TABLES, on=(3,))
 async def drop_measurement(engine: StatementRunner, measurement: str) -> Any:
     """``DROP MEASUREMENT`` from the client's database."""
     return await _run(engine, "DROP MEASUREMENT {m}", m=measurement)
 
 
+@_influxql_only("SHOW SERIES", "list the tag values of a measurement instead "
+                "(show_tag_values)", on=(3,))
 async def show_series(engine: StatementRunner, measurement: str | None = None) -> Any:
     """``SHOW SERIES``, optionally of one measurement."""
     return await _run(engine, "SHOW SERIES[ FROM {m}]", m=measurement)
@@ -494,6 +499,8 @@ async def show_tag_values(engine: StatementRunner, key: str, measurement: str | 
     return await _run(engine, "SHOW TAG VALUES[ FROM {m}] WITH KEY = {key}", m=measurement, key=key)
 
 
+@_influxql_only("SHOW SERIES", "list the tag values of a measurement instead "
+                "(show_tag_values)", on=(3,))
 async def get_list_series(engine: StatementRunner,
                           database: str | None = None, measurement: str | None = None,
                           tags: Mapping[str, str] | None = None) -> list[str]:
@@ -507,19 +514,25 @@ async def get_list_series(engine: StatementRunner,
     return [point["key"] for point in _points(result)]
 
 
+@_influxql_only("DROP SERIES", _TABLES, on=(3,))
 async def delete_series(engine: StatementRunner,
                         database: str | None = None, measurement: str | None = None,
                         tags: Mapping[str, str] | None = None) -> None:
     """Delete series, and their data: those of a measurement, those with these tags,
-    or those of a measurement with these tags (``DROP SERIES``).
+    or those of a measurement with these tags (``DROP SERIES``; on InfluxDB 2.x, which
+    has no ``DROP SERIES``, ``DELETE``, which removes the same points).
 
     Raises:
         ValueError: when neither a measurement nor tags are given (to delete every
             series, drop the measurements or the database).
+        NotSupportedError: on InfluxDB 3.x, which deletes only whole tables and
+            databases, before anything is sent.
     """
     if measurement is None and not tags:
         raise ValueError("delete_series needs a measurement, tags or both")
     conditions, values = tag_conditions(tags or {})
     where = f" WHERE {conditions}" if conditions else ""
-    await _execute(engine, f"DROP SERIES[ FROM {{measurement}}]{where}",
+    server = await engine.known_server()
+    verb = "DELETE" if server.major == 2 else "DROP SERIES"
+    await _execute(engine, f"{verb}[ FROM {{measurement}}]{where}",
                    {"measurement": measurement, **values}, on=engine.target(database))

@@ -347,6 +347,23 @@ async def test_retention_policies_where_the_server_has_them(target: Target, db: 
     assert "week" not in [row[0] for row in answer["results"][0]["series"][0]["values"]]
 
 
+async def test_deleting_series_and_measurements(target: Target, db: str) -> None:
+    async with target.client(db, mode="blocking") as client:
+        client.write([{"measurement": "d", "tags": {"h": h}, "time": SECONDS,
+                       "fields": {"v": 1.0}} for h in ("a", "b")], precision="s")
+        if target.major == 3:  # 3.x deletes whole tables only
+            with pytest.raises(NotSupportedError, match="influxdb3 delete table"):
+                client.delete_series(measurement="d", tags={"h": "a"})
+            with pytest.raises(NotSupportedError, match="influxdb3 delete table"):
+                client.drop_measurement("d")
+            return
+        client.delete_series(measurement="d", tags={"h": "a"})  # 2.x: DELETE
+        answer = target.backend.query('SELECT "v" FROM "d" GROUP BY "h"', db=db)
+        assert [s["tags"]["h"] for s in answer["results"][0]["series"]] == ["b"]
+        client.drop_measurement("d")
+        assert stored_ns(target, db, "d") == []
+
+
 async def test_what_a_server_cannot_do_is_refused_before_sending(target: Target,
                                                                  db: str) -> None:
     if target.flavour is None:
