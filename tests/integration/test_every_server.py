@@ -390,3 +390,23 @@ async def test_bucket_and_org_writes_use_the_v2_endpoint(target: Target, db: str
     assert [r.path for r in writes] == ["/api/v2/write"]
     assert writes[0].params["bucket"] == db
     assert stored_ns(target, db, "b2") == [SECONDS * 10**9]
+
+
+async def test_the_official_2x_clients_environment(target: Target, db: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    if target.major != 2:
+        pytest.skip("the official 2.x client's variables")
+    assert target.flavour is not None
+    for name in ("INFLUX_URL", "INFLUX_HOST", "INFLUX_TOKEN", "INFLUX_ORG", "INFLUX_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INFLUXDB_V2_URL", target.url)
+    monkeypatch.setenv("INFLUXDB_V2_TOKEN", target.flavour.token)
+    monkeypatch.setenv("INFLUXDB_V2_ORG", target.flavour.org)
+    monkeypatch.setenv("INFLUXDB_V2_TIMEOUT", "10000")
+    target.flavour.clear_requests()
+    async with InfluxDBClient.from_env(bucket=db) as client:
+        assert client.timeout.total == 10.0
+        await client.write({"measurement": "env", "time": SECONDS, "fields": {"v": 1.0}},
+                           precision="s")
+    assert "/api/v2/write" in target.paths()
+    assert stored_ns(target, db, "env") == [SECONDS * 10**9]
