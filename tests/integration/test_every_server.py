@@ -163,27 +163,53 @@ class Reading:
     v: FLOAT
 
 
-@pytest.mark.parametrize("unit", UNITS)
-async def test_every_input_lands_at_its_exact_time(client: InfluxDBClient[Any],
-                                                   target: Target, db: str,
-                                                   unit: str) -> None:
+def every_input(unit: str) -> dict[str, Any]:
+    """The same point, at SECONDS, as each input type, with times in ``unit``."""
     number = SECONDS * 10**9 // NS_PER_UNIT[unit]
     moment = pd.Timestamp(SECONDS, unit="s", tz="UTC")
-    inputs: dict[str, Any] = {
+    return {
         "dicts": [{"measurement": "dicts", "time": number, "fields": {"v": 1.5}}],
         "point": Point("point").field("v", 1.5).time(number, unit),
-        "usertype": Reading(number, 1.5),
+        "Reading": Reading(number, 1.5),
         "text": f"text v=1.5 {number}",
         "pandas": pd.DataFrame({"v": [1.5]}, index=pd.DatetimeIndex([moment])),
         "polars": pl.DataFrame({"time": [moment.to_pydatetime()], "v": [1.5]}),
     }
+
+
+async def write_every_input(client: InfluxDBClient[Any], target: Target, db: str,
+                            unit: str) -> None:
+    inputs = every_input(unit)
     for name, data in inputs.items():
         measurement = name if name in ("pandas", "polars") else None
         await run(client.write(data, measurement=measurement, precision=unit))
-    expected = SECONDS * 10**9
     for name in inputs:
-        measurement = "Reading" if name == "usertype" else name
-        assert stored_ns(target, db, measurement) == [expected], (name, unit)
+        assert stored_ns(target, db, name) == [SECONDS * 10**9], (name, unit)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+async def test_every_input_lands_at_its_exact_time(client: InfluxDBClient[Any],
+                                                   target: Target, db: str,
+                                                   unit: str) -> None:
+    if target.flavour is not None:
+        target.flavour.clear_requests()
+    await write_every_input(client, target, db, unit)
+    if target.flavour is not None:
+        # 3.x's own endpoint; 2.x's /write without an org.
+        expected = "/api/v3/write_lp" if target.major == 3 else "/write"
+        assert {r.path for r in target.flavour.requests if "write" in r.path} == {expected}
+
+
+@pytest.mark.parametrize("unit", UNITS)
+async def test_every_input_lands_exactly_through_2x_own_endpoint(target: Target, db: str,
+                                                                 unit: str) -> None:
+    if target.major != 2:
+        pytest.skip("2.x's /api/v2/write")
+    assert target.flavour is not None
+    target.flavour.clear_requests()
+    async with target.client(db, org=target.org) as client:
+        await write_every_input(client, target, db, unit)
+    assert {r.path for r in target.flavour.requests if "write" in r.path} == {"/api/v2/write"}
 
 
 @pytest.mark.parametrize("unit", ["ns", "u", "ms", "s", "m", "h"])
