@@ -56,15 +56,26 @@ _SCANNER: Final = json.JSONDecoder()
 def _back_to_back(text: bytes) -> tuple[list[Any], bytes]:
     """The JSON documents at the start of ``text``, one after another (whitespace
     between them or none), and what follows the last whole one."""
-    try:
-        return [_json_loads(text)], b""  # the usual case: one whole document
-    except ValueError:
-        pass
+    found: list[Any] = []
+    while True:
+        try:
+            found.append(_json_loads(text))  # the usual case: one whole document
+            return found, b""
+        except ValueError as exc:
+            # orjson says where the first document ends when more follows it.
+            end = getattr(exc, "pos", None)
+            if not (isinstance(end, int) and 0 < end < len(text)
+                    and "after document" in str(exc)):
+                break
+        try:
+            found.append(_json_loads(text[:end]))
+        except ValueError:  # a position in characters, not bytes: read it slowly
+            break
+        text = text[end:]
     try:
         decoded = text.decode("utf-8")
     except UnicodeDecodeError:
-        return [], text
-    found: list[Any] = []
+        return found, text
     at = 0
     while True:
         while at < len(decoded) and decoded[at].isspace():
@@ -160,9 +171,11 @@ class ChunkDecoder:
             for line in lines:
                 if line.strip():
                     documents += self._json(line)
-        if self._pending.rstrip().endswith(b"}") or b"}{" in self._pending:
-            # InfluxDB 3.7 and later send documents back to back, with no newline
-            # between them: those complete so far are taken as they come.
+        # InfluxDB 3.7 and later send documents back to back, with no newline between
+        # them: those complete so far are taken as they come. A document can only have
+        # been completed by this piece, so only its bytes are looked at.
+        if self._pending and (self._pending[-8:].rstrip().endswith(b"}")
+                              or b"}{" in self._pending[-len(data) - 1:]):
             found, self._pending = _back_to_back(self._pending)
             documents += found
         return [self._normalize(document) for document in documents]

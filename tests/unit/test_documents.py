@@ -230,6 +230,17 @@ def test_json_documents_back_to_back() -> None:
         decoder.close()
 
 
+def test_json_documents_back_to_back_with_characters_of_several_bytes() -> None:
+    decoder = ChunkDecoder("application/json")
+    body = ('{"results":[{"statement_id":0,"series":[{"name":"é","columns":["t"],'
+            '"values":[["ü"]]}]}]}{"results":[{"statement_id":1}]}').encode()
+    assert decoder.feed(body) == [
+        {"results": [{"statement_id": 0, "series": [{"name": "é", "columns": ["t"],
+                                                     "values": [["ü"]]}]}]},
+        {"results": [{"statement_id": 1}]}]
+    assert decoder.close() == []
+
+
 def test_json_lines_with_carriage_returns() -> None:
     # InfluxDB 3.0-3.6 end every document with \r\n.
     decoder = ChunkDecoder("application/json")
