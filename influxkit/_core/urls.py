@@ -57,22 +57,25 @@ def _boolean(name: str, value: str) -> bool:
     raise ValueError(f"the URL option {name!r} is {value!r}: use true or false")
 
 
-def _seconds(name: str, value: str) -> float:
+def _positive(value: str) -> float | None:
+    """A finite number above 0, or None."""
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _seconds(name: str, value: str) -> float:
+    seconds = _positive(value)
+    if seconds is None:
         raise ValueError(f"the URL option {name!r} is {value!r}: use a number of seconds above 0")
     return seconds
 
 
 def _milliseconds(name: str, value: str) -> float:
-    try:
-        milliseconds = float(value)
-    except ValueError:
-        milliseconds = math.nan
-    if not (math.isfinite(milliseconds) and milliseconds > 0):
+    milliseconds = _positive(value)
+    if milliseconds is None:
         raise ValueError(f"{value!r} is not a number of milliseconds above 0")
     return milliseconds / 1000
 
