@@ -39,16 +39,24 @@ bucket's place. Databases and retention policies are created on influxd when
 needed (again if something dropped them); deleting a bucket or a 3.x database
 drops its data on influxd, as the real servers do.
 
+A batch that the flavour's server would refuse whole for one bad line is tried
+first in a scratch database of the proxy's own on influxd
+(``influxkit_flavour_scratch_<hex>``, emptied as it grows and dropped when the
+proxy stops), and written for real only if influxd could parse all of it.
+
 Behaviour and where it comes from
 ---------------------------------
 
 Every behaviour emulated was read in the server's source: the mirror of
 ``github:influxdata/influxdb`` at tags ``v2.7.11``, ``v3.0.0``, ``v3.6.0`` and
-``v3.9.1`` (3.9 vendors the InfluxQL and /query crates under ``core/``). Paths
-are relative to the repository; ``http.rs`` is ``influxdb3_server/src/http.rs``,
-``v1.rs`` is ``influxdb3_server/src/http/v1.rs``, ``v1api/`` is
-``core/iox_v1_query_api/src/``. In the flavours column, 3.x stands for 3.0, 3.6
-and 3.9.
+``v3.9.1`` (3.9 vendors the InfluxQL and /query crates under ``core/``), and,
+for the text of floats, of ``dtolnay/ryu`` and ``dtolnay/zmij`` at the versions
+the tags' ``Cargo.lock`` pins (serde_json 1.0.134 and 1.0.145 with ryu 1.0.18 and
+1.0.20; serde_json 1.0.149 with zmij 1.0.21). Paths are relative to the
+repository; ``http.rs`` is ``influxdb3_server/src/http.rs``, ``v1.rs`` is
+``influxdb3_server/src/http/v1.rs``, ``v1api/`` is ``core/iox_v1_query_api/src/``,
+``validator.rs`` is ``influxdb3_write/src/write_buffer/validator.rs``. In the
+flavours column, 3.x stands for 3.0, 3.6 and 3.9.
 
 +----------------------------------------+----------+----------------------------------------------+
 | behaviour                              | flavours | source file and function (ref)               |
@@ -102,6 +110,16 @@ and 3.9.
 | "failure writing points to database:   |          |                                              |
 | partial write: ..."                    |          |                                              |
 +----------------------------------------+----------+----------------------------------------------+
+| a batch with a line that does not      | 2.7      | http/points/points_parser.go parsePoints     |
+| parse: nothing of it written (/write   |          | (ParsePointsWithPrecision, every line first);|
+| and /api/v2/write)                     |          | write_handler.go handleWrite returns before  |
+|                                        |          | WritePoints                                  |
++----------------------------------------+----------+----------------------------------------------+
+| /write precision u, m or h: a point    | 2.7      | models/points.go ParsePointsWithPrecision,   |
+| without a timestamp gets the time of   |          | parsePoint, SetPrecision (n, ns, u, us, ms,  |
+| day truncated to a microsecond, minute |          | s, m, h)                                     |
+| or hour (explicit ones read as ns)     |          |                                              |
++----------------------------------------+----------+----------------------------------------------+
 | gzip and x-gzip bodies; a bad header   | 2.7      | http/points/batch_reader.go BatchReadCloser; |
 | 500, a bad checksum 400 "unable to     |          | points_parser.go parsePoints                 |
 | read data: ...", a truncated body 500  |          |                                              |
@@ -125,6 +143,11 @@ and 3.9.
 | else JSON), Content-Type echoes it;    |          | EncodingFormatFromMimeType;                  |
 | msgpack served; epoch u, ms, s, m, h,  |          | influxql/query/response_writer.go;           |
 | anything else ns                       |          | proxy_executor.go convertToEpoch             |
++----------------------------------------+----------+----------------------------------------------+
+| values as 1.x gives them (influxd's    | 2.7      | influxql/query/response_writer.go            |
+| answer passed on): in JSON a whole     |          | jsonFormatter (json.Marshal),                |
+| float is an integer (1, 1e+100, 1e-7), |          | msgpFormatter                                |
+| in msgpack float64 and int64 differ    |          |                                              |
 +----------------------------------------+----------+----------------------------------------------+
 | db and rp through the DBRP mappings;   | 2.7      | v1/coordinator/statement_executor.go         |
 | an unmapped db: statement error        |          | NormalizeStatement, normalizeMeasurement;    |
@@ -204,6 +227,35 @@ and 3.9.
 | line details reordered and cut to 20   |          |                                              |
 | bytes from 3.6                         |          |                                              |
 +----------------------------------------+----------+----------------------------------------------+
+| write_lp accept_partial=false: as      | 3.x      | influxdb3_types/src/http.rs WriteParams      |
+| /write, 400 "parsing failed for        |          | (Option<bool>); http.rs write_lp_inner,      |
+| write_lp endpoint", data one object;   |          | IntoResponse (WriteBufferError::ParseError); |
+| no_sync=true accepted (same answer);   |          | write_buffer/mod.rs write_lp (no_sync:       |
+| either flag other than true or false:  |          | write_ops_unconfirmed)                       |
+| 400 "serde error: provided string was  |          |                                              |
+| not `true` or `false`"                 |          |                                              |
++----------------------------------------+----------+----------------------------------------------+
+| a batch refused for a bad line (/write,| 3.x      | validator.rs v1_parse_lines_and_catalog_     |
+| /api/v2/write, accept_partial=false):  |          | updates (returns at the first error);        |
+| nothing written, a new database not    |          | write_buffer/mod.rs write_lp (commit after   |
+| made; an empty write makes it          |          | parsing, EmptyWrite after the commit);       |
+|                                        |          | influxdb3_catalog begin (CreateDatabase op)  |
++----------------------------------------+----------+----------------------------------------------+
+| line_number counts points (a blank     | 3.x      | validator.rs v1_parse_lines_and_catalog_     |
+| line or comment is none, a string may  |          | updates (lp.lines() beside parse_lines);     |
+| hold a newline); original_line is the  |          | core/influxdb_line_protocol/src/lib.rs       |
+| line_number-th of str::lines, blank    |          | parse_lines, split_lines, trim_leading       |
+| ones included                          |          |                                              |
++----------------------------------------+----------+----------------------------------------------+
+| original_line cut at 20 bytes inside a | 3.6 3.9  | influxdb3_write/src/lib.rs WriteLineError    |
+| character: the handler panics, the     |          | Serialize (&self.original_line[..20]); no    |
+| connection closes without an answer    |          | catch-panic layer in http.rs                 |
++----------------------------------------+----------+----------------------------------------------+
+| a point without a timestamp: the time  | 3.x      | influxdb3_types/src/write.rs                 |
+| of day, truncated to the precision     |          | Precision::to_nanos (3.6, 3.9); validator.rs |
+| (3.6, 3.9; auto: not truncated), not   |          | validate_and_qualify_v1_line, ingest_time    |
+| truncated (3.0)                        |          | (3.0)                                        |
++----------------------------------------+----------+----------------------------------------------+
 | database names checked (400 JSON); an  | 3.x      | http.rs validate_db_name; influxdb3_write    |
 | empty write: 400 "incoming write was   |          | write_buffer/mod.rs write_lp (EmptyWrite);   |
 | empty"; writes make databases;         |          | influxdb3_catalog INTERNAL_DB_NAME           |
@@ -262,29 +314,53 @@ and 3.9.
 | CREATE DATABASE, DELETE and DROP       |          |                                              |
 | MEASUREMENT are "not implemented"      |          |                                              |
 +----------------------------------------+----------+----------------------------------------------+
+| floats in /query JSON: serde_json      | 3.0 3.6  | v1.rs cast_column_value                      |
+| Numbers, written by ryu: 1.0, 2.5,     |          | (Number::from_f64), QueryResponse to_json,   |
+| 1e100, 1e16, 1e-7, 0.00001; in CSV the |          | to_csv (Value::to_string); serde_json        |
+| same text                              |          | Formatter::write_f64; ryu pretty format64    |
++----------------------------------------+----------+----------------------------------------------+
+| floats: whole ones under 2**63 as      | 3.9      | v1api/value.rs ValueSerializer;              |
+| integers (JSON and msgpack), NaN null; |          | response/json.rs (serde_json                 |
+| the rest written by zmij in JSON:      |          | CompactFormatter); zmij lib.rs write;        |
+| 1e+100, 1e-7, 0.00001; in CSV Rust's   |          | response/csv.rs (Display)                    |
+| Display, never an exponent             |          |                                              |
++----------------------------------------+----------+----------------------------------------------+
 | no response compression                | 3.x      | http.rs (no compression layer)               |
 +----------------------------------------+----------+----------------------------------------------+
 
 What is not emulated, or only approximately
 -------------------------------------------
 
-- **A batch with a bad line.** 2.x stores none of it and 3.x ``/write`` rejects
-  all of it, but influxd 1.6.7 stores the good lines before the proxy learns of
-  the bad one. The answer is the flavour's; the good lines are stored anyway.
-  Likewise a 3.x ``/write`` with a field type conflict stores the other lines.
+- **A field type conflict with stored data.** 3.x ``/write``, ``/api/v2/write``
+  and ``write_lp`` with ``accept_partial=false`` refuse the whole batch, but the
+  proxy learns of the conflict only from influxd, which has stored the other
+  lines by then (lines that do not parse, and conflicts inside the batch, are
+  found in the scratch database first: such batches store nothing). A conflict
+  inside a batch over a field new to influxd makes influxd refuse all of it,
+  so ``write_lp`` with ``accept_partial`` (the default) answers 500 where 3.x
+  stores the other lines. A conflict is reported against the batch's first
+  line, as influxd does not say which line conflicted. A batch with both a line
+  that does not parse and a conflict inside it gets the answer to the conflict
+  (influxd reports only that).
 - **Messages of line protocol and InfluxQL errors** are influxd 1.6.7's
   (``unable to parse 'x': missing fields``, ``found EOF, expected FROM at line 1,
   char 9``), inside the flavour's envelope, status and wording; 3.x parsers word
   them differently. Parse errors the proxy finds itself (statements 3.x does not
   know: ``CREATE USER``, ``SHOW SERIES``...) carry 3.x's messages and positions,
   except the details of an unknown leading keyword.
-- **Lines without a timestamp** get influxd's clock, not truncated to a 2.x
-  precision such as ``m`` or ``h`` that explicit timestamps read as ns.
+- **Timestamps.** Where a flavour reads times otherwise than influxd (2.x
+  ``u``, ``m`` and ``h`` for points without a timestamp, 3.0 with a precision,
+  3.x ``auto``), the proxy gives influxd every time in ns, finding a line's
+  timestamp by scanning the line as influxd does; errors quote the client's
+  lines. The time of day given is the proxy's clock. A 3.6 timestamp too large
+  for its precision is an error there; here influxd's range error.
 - **3.x query internals:** results are influxd's (1.x planner) rendered in 3.x's
   shapes; column order, ``EXPLAIN`` output, ``SHOW`` answers on edge cases and
   errors raised while a 3.x query runs differ. 3.0/3.6 group-by ``tags`` are a
-  Rust ``HashMap`` (random order); here they are sorted. ``params`` are ignored
-  on 3.0/3.6 and passed to influxd on 3.9.
+  Rust ``HashMap`` (random order); here they are sorted. influxd answers null
+  where a function gives NaN (``sqrt(-1)``), so 3.0/3.6's failure on a NaN
+  (``Number::from_f64`` is None: the body breaks off) is not seen. ``params``
+  are ignored on 3.0/3.6 and passed to influxd on 3.9.
 - **2.x queries mixing statements** the proxy answers itself (DDL, ``SHOW
   DATABASES``, ``SHOW RETENTION POLICIES``...) with others run statement by
   statement, so a syntax error in a later statement is found only when it is
@@ -295,9 +371,8 @@ What is not emulated, or only approximately
   names inside the query are not (harmless under the mapping rule above).
 - **3.x databases:** a retention period given when a database is made is reported
   (``SHOW RETENTION POLICIES`` on 3.9) but not enforced; a deleted database is
-  dropped on influxd and forgotten (``show_deleted`` lists none); ``no_sync`` is
-  ignored. A field type conflict is reported against the batch's first line, as
-  influxd does not say which line conflicted.
+  dropped on influxd and forgotten (``show_deleted`` lists none); ``no_sync``
+  changes nothing the proxy can show.
 - **Not served:** the 2.x UI and ``/ready``, ``/api/v2/setup``, users,
   authorisations, tasks, ``PATCH`` of buckets and DBRPs, multipart query forms;
   3.x SQL, ``/api/v3/query_sql``, ``/api/v3/query_influxql``, tables, tokens,
@@ -321,6 +396,7 @@ import email.utils
 import gzip
 import http
 import json
+import math
 import re
 import secrets
 import ssl
@@ -425,6 +501,8 @@ class _Reply:
     headers: list[tuple[str, str]] = field(default_factory=list)
     # Send the head, then break the connection: a server whose body stream failed.
     abort: bool = False
+    # Close the connection without an answer: a server whose handler panicked.
+    drop: bool = False
 
 
 def _reply(status: int, body: bytes | str = b"", content_type: str | None = None,
@@ -696,6 +774,9 @@ class ServerFlavour:
                 writer.transport.abort()
             await asyncio.gather(*(w.wait_closed() for w in clients), return_exceptions=True)
             await server.wait_closed()
+            # Leave nothing of the proxy's own on influxd (the data stays).
+            with contextlib.suppress(_UpstreamError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._upstream.drop_scratch(), 10)
 
     def __enter__(self) -> ServerFlavour:
         self.start()
@@ -782,6 +863,9 @@ class ServerFlavour:
         except _UpstreamError as exc:
             message = f"server flavour: influxd at {self._upstream.url} failed ({exc})"
             reply = _reply(502, json.dumps({"error": message}) + "\n", "application/json")
+        if reply.drop:
+            writer.close()
+            return False
         record.status = reply.status
         if reader.at_eof():
             return False
@@ -860,6 +944,13 @@ class _Upstream:
             self._ssl = ssl_context or ssl.create_default_context()
         # (db, rp) known to exist on influxd; a write that finds them gone makes them again.
         self._ready: set[tuple[str, str]] = set()
+        # Where batches are tried before they are written (validate): a database of its own.
+        self._scratch = "influxkit_flavour_scratch_" + secrets.token_hex(6)
+        self._scratch_bytes = 0
+        # One batch at a time in it (a lock of the running loop: the proxy can restart).
+        self._scratch_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                       asyncio.Lock] = \
+            weakref.WeakKeyDictionary()
 
     async def request(
         self,
@@ -961,6 +1052,35 @@ class _Upstream:
             answer = await self.request("POST", "/write", params, body)
         return answer
 
+    async def validate(self, body: bytes, precision: str) -> _Answer:
+        """influxd's answer to *body*, written into the scratch database, not where it goes.
+
+        A server that refuses a whole batch for one bad line (2.x; 3.x without
+        accept_partial) writes nothing, while influxd writes the good lines of it: the
+        proxy writes a batch for real only once influxd found no line it could not parse.
+        A field type conflict with what earlier batches left in the scratch database is
+        no verdict on this one: the scratch database is emptied and the batch tried again
+        (a conflict inside the batch stands). It is also emptied when it has grown.
+        """
+        lock = self._scratch_locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with lock:
+            if self._scratch_bytes > _SCRATCH_LIMIT:
+                await self.drop_scratch()
+            fresh = self._scratch_bytes == 0
+            answer = await self.write(body, self._scratch, "autogen", precision)
+            self._scratch_bytes += len(body) + 1
+            if not fresh and _split_influxd_write_error(answer)[0] == "partial":
+                await self.drop_scratch()
+                answer = await self.write(body, self._scratch, "autogen", precision)
+                self._scratch_bytes += len(body) + 1
+            return answer
+
+    async def drop_scratch(self) -> None:
+        """Drop the scratch database (if there is one); it is made again when needed."""
+        if self._scratch_bytes or (self._scratch, "autogen") in self._ready:
+            await self.drop(self._scratch, "autogen", whole_database=True)
+        self._scratch_bytes = 0
+
     async def query(self, q: str, *, db: str = "", rp: str = "", epoch: str = "",
                     chunked: bool = False, chunk_size: str = "", params: str = "",
                     accept: str = "application/json") -> _Answer:
@@ -974,6 +1094,9 @@ class _Upstream:
         return await self.request(
             "POST", "/query", body=urllib.parse.urlencode(form).encode(),
             headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Accept", accept)])
+
+
+_SCRATCH_LIMIT: Final = 16 * 1024 * 1024  # bytes written into it before it is emptied
 
 
 def _ident(name: str) -> str:
@@ -1015,16 +1138,200 @@ def _gunzip(body: bytes) -> _Decoded:
         return _Decoded(b"", "header")
 
 
-def _points(body: bytes) -> list[tuple[int, bytes]]:
-    """The lines that are points (not blank, not comments), numbered from 1."""
-    found = []
-    number = 0
-    for raw in body.split(b"\n"):
-        line = raw.strip()
-        if line and not line.startswith(b"#"):
-            number += 1
-            found.append((number, raw.rstrip(b"\r")))
+def _split_lines(body: bytes) -> list[bytes]:
+    """Lines as the servers cut a body (influxdb_line_protocol split_lines, a port of Go's
+    scanLine): at each newline outside a quoted field value, a backslash escaping the byte
+    after it. Joined with newlines again, they are *body*."""
+    if b'"' not in body and b"\\" not in body:
+        return body.split(b"\n")
+    lines: list[bytes] = []
+    pending: list[bytes] = []  # pieces of a line whose newlines were quoted or escaped
+    quoted = fields = escaped = False
+    equals = commas = 0
+    for piece in body.split(b"\n"):
+        if not pending and b'"' not in piece and b"\\" not in piece:
+            lines.append(piece)  # nothing in it can keep the newline after it
+            continue
+        for byte in piece:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # \
+                escaped = True
+            elif byte == 0x20:
+                fields = True
+            elif fields and not quoted and byte == 0x3D:  # =
+                equals += 1
+            elif fields and not quoted and byte == 0x2C:  # ,
+                commas += 1
+            elif fields and byte == 0x22 and equals > commas:  # " of a string value
+                quoted = not quoted
+        pending.append(piece)
+        if escaped or quoted:
+            escaped = False  # the newline itself was consumed
+            continue
+        lines.append(b"\n".join(pending))
+        pending = []
+        fields = False
+        equals = commas = 0
+    if pending:
+        lines.append(b"\n".join(pending))
+    return lines
+
+
+def _is_point(line: bytes) -> bool:
+    """influxdb_line_protocol parse_lines with trim_leading: blanks and comments are none."""
+    text = line
+    while True:
+        text = text.lstrip(b" \t\n")
+        if not text.startswith(b"#"):
+            return bool(text)
+        _, newline, text = text.partition(b"\n")
+        if not newline:
+            return False
+
+
+class _Line(NamedTuple):
+    """A line of a write's body that is a point."""
+
+    number: int  # among the points, from 1: 3.x's line_number
+    raw: bytes  # as cut by _split_lines
+
+    def quoted(self) -> str:
+        """The line as influxd quotes it in ``unable to parse '...'``."""
+        return _quoted(self.raw)
+
+
+def _quoted(raw: bytes) -> str:
+    # models.ParsePointsWithPrecision: block[start:], after skipWhitespace.
+    return raw.lstrip(b" \t\x00").decode("utf-8", "replace")
+
+
+def _points(body: bytes) -> list[_Line]:
+    """The lines of *body* that are points, numbered as 3.x numbers them."""
+    found: list[_Line] = []
+    for raw in _split_lines(body):
+        if _is_point(raw):
+            found.append(_Line(len(found) + 1, raw))
     return found
+
+
+def _rust_lines(body: bytes) -> list[str]:
+    """Rust's str::lines: cut at every newline, a CR before it dropped, no last empty line.
+
+    3.x takes a bad line's ``original_line`` from these, by its line_number among the
+    points (influxdb3_write validator.rs v1_parse_lines_and_catalog_updates), so after a
+    blank line, a comment or a newline inside a string it names another line.
+    """
+    pieces = body.decode("utf-8", "replace").split("\n")
+    if pieces[-1] == "":
+        pieces.pop()
+    return [piece.removesuffix("\r") for piece in pieces]
+
+
+def _point_parts(raw: bytes) -> tuple[int, int, int] | None:
+    """Where a point's fields end, and its timestamp starts and ends (an empty span if it
+    has none), as models/points.go parsePoint scans them; None for a line with no fields
+    or with more after its timestamp, which is left to influxd."""
+    n = len(raw)
+    i = n - len(raw.lstrip(b" \t"))
+    if b'"' not in raw and b"\\" not in raw:
+        i = raw.find(b" ", i)
+        if i < 0:
+            return None
+        while i < n and raw[i] == 0x20:
+            i += 1
+        end = raw.find(b" ", i)
+        end = n if end < 0 else end
+        if b"=" not in raw[i:end]:
+            return None
+    else:
+        while i < n and raw[i] != 0x20:  # the series key, up to an unescaped space
+            i += 2 if raw[i] == 0x5C else 1
+        while i < n and raw[i] == 0x20:
+            i += 1
+        quoted = False
+        equals = commas = 0
+        while i < n:  # the fields, up to a space outside a string value
+            byte = raw[i]
+            if byte == 0x5C:
+                i += 2
+                continue
+            if not quoted and byte == 0x20:
+                break
+            if not quoted and byte == 0x3D:
+                equals += 1
+            elif not quoted and byte == 0x2C:
+                commas += 1
+            elif byte == 0x22 and equals > commas:
+                quoted = not quoted
+            i += 1
+        if quoted or not equals:
+            return None
+        end = min(i, n)
+    start = end
+    while start < n and raw[start] == 0x20:
+        start += 1
+    stop = start
+    while stop < n and raw[stop] not in b" \t\r":
+        stop += 1
+    if raw[stop:].strip(b" \t\r"):
+        return None
+    return end, start, stop
+
+
+_TIMESTAMP: Final = re.compile(rb"-?[0-9]+")
+
+
+class _Retimed(NamedTuple):
+    """A body with timestamps rewritten, and how to put the client's lines back."""
+
+    body: bytes
+    originals: dict[str, str]  # a rewritten line, as influxd quotes it -> the client's
+
+    def restore(self, message: str) -> str:
+        """An influxd error message, with the client's lines where it quotes rewritten ones."""
+        for new, old in self.originals.items():
+            message = message.replace(f"'{new}'", f"'{old}'")
+        return message
+
+
+def _retime(body: bytes, *, explicit: Callable[[int], int] | None = None,
+            default: int | None = None) -> _Retimed:
+    """*body* with each explicit timestamp changed by *explicit*, and *default* added to
+    each point without one. Lines that are no points, or that influxd would not read,
+    are left as they are."""
+    if explicit is None and default is None:
+        return _Retimed(body, {})
+    out: list[bytes] = []
+    originals: dict[str, str] = {}
+    for raw in _split_lines(body):
+        parts = _point_parts(raw) if _is_point(raw) and not raw.lstrip().startswith(b"#") \
+            else None
+        line = raw
+        if parts is not None:
+            end, start, stop = parts
+            stamp = raw[start:stop]
+            if not stamp and default is not None:
+                line = raw[:end] + b" %d" % default + raw[end:]
+            elif stamp and explicit is not None and _TIMESTAMP.fullmatch(stamp):
+                line = raw[:start] + b"%d" % explicit(int(stamp)) + raw[stop:]
+        if line != raw:
+            originals[_quoted(line)] = _quoted(raw)
+        out.append(line)
+    return _Retimed(b"\n".join(out), originals)
+
+
+def _guess_to_ns(value: int) -> int:
+    """3.x ``precision=auto``: a timestamp read in the unit its size suggests, in ns
+    (influxdb3_types/src/write.rs guess_precision)."""
+    magnitude = abs(value) // 1_000_000_000
+    if magnitude < 5:
+        return value * 1_000_000_000
+    if magnitude < 5_000:
+        return value * 1_000_000
+    if magnitude < 5_000_000:
+        return value * 1_000
+    return value
 
 
 _PARSE_ERROR: Final = re.compile(r"unable to parse '(.*?)': ([^\n]*?)(?=\nunable to parse '|$)",
@@ -1051,29 +1358,6 @@ def _split_influxd_write_error(answer: _Answer) -> tuple[str, str]:
     if answer.status == 400 and message.startswith("partial write:"):
         return "partial", message
     return "other", message
-
-
-_TIMESTAMP: Final = re.compile(rb"^-?[0-9]+$")
-
-
-def _guess_to_ns(body: bytes) -> bytes:
-    """3.x ``precision=auto``: each line's timestamp read in the unit its size suggests,
-    rewritten in ns (influxdb3_types/src/write.rs guess_precision)."""
-    out = []
-    for line in body.split(b"\n"):
-        head, sep, last = line.rstrip(b"\r").rpartition(b" ")
-        if sep and _TIMESTAMP.match(last) and head.strip():
-            value = int(last)
-            magnitude = abs(value) // 1_000_000_000
-            if magnitude < 5:
-                value *= 1_000_000_000
-            elif magnitude < 5_000:
-                value *= 1_000_000
-            elif magnitude < 5_000_000:
-                value *= 1_000
-            line = head + b" " + str(value).encode()
-        out.append(line)
-    return b"\n".join(out)
 
 
 # -- 2.x ------------------------------------------------------------------------------
@@ -1451,14 +1735,27 @@ class _V2Server:
         body, refused = _v2_body(req)
         if refused is not None:
             return refused
-        # models.GetPrecisionMultiplier knows us, ms and s: anything else is ns.
-        precision = {"us": "u", "ms": "ms", "s": "s"}.get(req.arg("precision"), "n")
-        return await self._store(bucket, body, precision)
+        # models.GetPrecisionMultiplier knows us, ms and s: anything else is ns. But a
+        # point without a timestamp gets the time of day truncated by SetPrecision, which
+        # also knows u, m and h: influxd, told ns, would not truncate it.
+        raw = req.arg("precision")
+        precision = {"us": "u", "ms": "ms", "s": "s"}.get(raw, "n")
+        unit = {"u": 1000, "m": 60 * 10**9, "h": 3600 * 10**9}.get(raw)
+        default = None if unit is None else time.time_ns() // unit * unit
+        return await self._store(bucket, body, precision, default=default)
 
-    async def _store(self, bucket: _Bucket, body: bytes, precision: str) -> _Reply:
+    async def _store(self, bucket: _Bucket, body: bytes, precision: str, *,
+                     default: int | None = None) -> _Reply:
+        """points_parser.go parsePoints, then the points writer: a batch with a line that
+        does not parse is refused whole, before anything is written."""
         db, rp = _location(bucket.name)
-        answer = await self._upstream.write(body, db, rp, precision)
-        kind, message = _split_influxd_write_error(answer)
+        retimed = _retime(body, default=default)
+        verdict = await self._upstream.validate(retimed.body, precision)
+        kind, message = _split_influxd_write_error(verdict)
+        if kind != "parse":
+            answer = await self._upstream.write(retimed.body, db, rp, precision)
+            kind, message = _split_influxd_write_error(answer)
+        message = retimed.restore(message)
         if kind == "ok":
             return _Reply(204)
         if kind == "parse":
@@ -2699,38 +2996,94 @@ class _V3Server:
             return _reply(500, f"body content is not valid utf8: {exc}")
         lines = _points(body)
         if not lines:
+            # WriteValidator::initialize began the catalog transaction that makes the
+            # database, and it is committed before the empty write is refused.
+            self.databases.setdefault(db, None)
             return _reply(400, "incoming write was empty")
-        if precision == "auto":
-            body, precision = _guess_to_ns(body), "n"
+        retimed, precision = self._retime(body, precision)
+        if not accept_partial:
+            # v1_parse_lines_and_catalog_updates returns at the first bad line, before the
+            # catalog (and a new database) is committed: nothing of the batch is written.
+            verdict = await self._upstream.validate(retimed.body, precision)
+            kind, influxd_message = _split_influxd_write_error(verdict)
+            if kind == "other" and verdict.status == 400:
+                kind = "partial"  # "field type conflict" inside the batch: a schema error
+            if kind in ("parse", "partial"):
+                return self._write_error(body, lines, retimed, kind, influxd_message, False)
         self.databases.setdefault(db, None)  # WriteValidator::initialize makes the database
-        answer = await self._upstream.write(body, *_location(db), precision)
+        answer = await self._upstream.write(retimed.body, *_location(db), precision)
         kind, influxd_message = _split_influxd_write_error(answer)
         if kind == "ok":
             return _Reply(204)
         if kind == "other":
             return _reply(500, f"write buffer error: {influxd_message}")
-        errors = [(number, raw.decode("utf-8", "replace"), reason)
-                  for number, raw in lines
-                  for line, reason in _parse_errors(influxd_message) if raw.decode(
-                      "utf-8", "replace") == line] if kind == "parse" else []
-        if kind == "partial" or not errors:
+        return self._write_error(body, lines, retimed, kind, influxd_message, accept_partial)
+
+    def _retime(self, body: bytes, precision: str) -> tuple[_Retimed, str]:
+        """The body to give influxd, and the precision to tell it.
+
+        influxd reads explicit timestamps in the precision and gives a point without one
+        the time of day truncated to it, as 3.6 and 3.9 do (Precision::to_nanos). 3.0
+        does not truncate it (validator.rs apply_precision_to_timestamp and ingest_time),
+        and ``auto`` guesses each timestamp's unit: then every time is given in ns.
+        """
+        if precision == "auto":
+            return _retime(body, explicit=_guess_to_ns), "n"
+        if self._v == "3.0" and precision != "n":
+            multiplier = {"s": 10**9, "ms": 10**6, "u": 10**3}[precision]
+            retimed = _retime(body, explicit=lambda value: value * multiplier,
+                              default=time.time_ns())
+            return retimed, "n"
+        return _Retimed(body, {}), precision
+
+    def _write_error(self, body: bytes, lines: list[_Line], retimed: _Retimed, kind: str,
+                     influxd_message: str, accept_partial: bool) -> _Reply:
+        """The answer to a batch with bad lines: http.rs IntoResponse for
+        WriteBufferError::ParseError (one line, an object) or PartialLpWrite (a list)."""
+        errors: list[tuple[int, str]] = []
+        if kind == "parse":
+            texts = [line.quoted() for line in lines]
+            taken: set[int] = set()
+            for quoted, reason in _parse_errors(influxd_message):
+                quoted = retimed.originals.get(quoted, quoted)
+                index = next((i for i, text in enumerate(texts) if i not in taken
+                              and quoted in (text, text.removesuffix("\r"))), None)
+                if index is not None:
+                    taken.add(index)
+                    errors.append((lines[index].number, reason))
+        if not errors:
             # A schema conflict: influxd does not say which line; the first line stands in.
-            number, raw = lines[0]
-            errors = [(number, raw.decode("utf-8", "replace"),
-                       influxd_message.removeprefix("partial write: "))]
+            errors = [(lines[0].number,
+                       retimed.restore(influxd_message).removeprefix("partial write: "))]
+        # original_line is the line_number-th line of str::lines, blank ones included.
+        originals = _rust_lines(body)
         if not accept_partial:
-            return _reply(400, _rust_json({"error": "parsing failed for write_lp endpoint",
-                                           "data": self._line_error(*errors[0])}))
-        return _reply(400, _rust_json({"error": "partial write of line protocol occurred",
-                                       "data": [self._line_error(*e) for e in errors]}))
+            errors = errors[:1]
+            error = "parsing failed for write_lp endpoint"
+        else:
+            error = "partial write of line protocol occurred"
+        try:
+            details = [self._line_error(number, originals[number - 1]
+                                        if number <= len(originals) else "", reason)
+                       for number, reason in errors]
+        except _Panic:
+            return _Reply(400, _rust_json({"error": error}).encode(), drop=True)
+        data: Any = details if accept_partial else details[0]
+        return _reply(400, _rust_json({"error": error, "data": data}))
 
     def _line_error(self, number: int, line: str, message: str) -> dict[str, Any]:
-        """influxdb3_write WriteLineError's JSON (field order and truncation from 3.6)."""
+        """influxdb3_write WriteLineError's JSON (field order and truncation from 3.6).
+
+        :raises _Panic: where 3.6 and later cut the line to 20 bytes inside a character
+            (``&self.original_line[..TRUNCATE_LIMIT]``).
+        """
         if self._v == "3.0":
             return {"original_line": line, "line_number": number, "error_message": message}
         data = line.encode()
+        if len(data) > _TRUNCATE_LIMIT and data[_TRUNCATE_LIMIT] & 0xC0 == 0x80:
+            raise _Panic(f"byte index {_TRUNCATE_LIMIT} is not a char boundary")
         return {"error_message": message, "line_number": number,
-                "original_line": data[:20].decode("utf-8", "ignore") if len(data) > 20 else line}
+                "original_line": data[:_TRUNCATE_LIMIT].decode()}
 
     # -- /api/v3/configure/database -----------------------------------------------------
 
@@ -2823,6 +3176,13 @@ class _V3Server:
         if not isinstance(value, dict):
             raise _V3Failure(_reply(400, "serde json error: invalid type, expected a map"))
         return value
+
+
+_TRUNCATE_LIMIT: Final = 20  # influxdb3_write WriteLineError's Serialize, from 3.6
+
+
+class _Panic(Exception):
+    """A panic in a 3.x handler: the connection closes without an answer."""
 
 
 class _V3Failure(Exception):
@@ -3308,7 +3668,7 @@ def _v39_encode(outcomes: list[_Outcome], fmt: str, chunk_size: int | None,
     if fmt == "msgpack":
         return b"".join(_pack([[_v39_positional(r) for r in doc]], go=False)
                         for doc in documents)
-    return b"".join(_rust_json({"results": doc}, pretty=fmt == "pretty").encode()
+    return b"".join(_rust_json({"results": doc}, pretty=fmt == "pretty", zmij=True).encode()
                     for doc in documents)
 
 
@@ -3406,11 +3766,60 @@ def _go_json(value: Any, *, indent: str | None = None) -> bytes:
     return text.encode()
 
 
-def _rust_json(value: Any, *, pretty: bool = False) -> str:
-    """serde_json: to_string, or to_string_pretty (two spaces)."""
+def _rust_json(value: Any, *, pretty: bool = False, zmij: bool = False) -> str:
+    """serde_json: to_string, or to_string_pretty (two spaces).
+
+    Floats as serde_json writes an f64: with ryu (serde_json up to 1.0.145: 3.0 and 3.6)
+    or, with *zmij*, with zmij (1.0.149: 3.9); non-finite ones as null.
+    """
     if pretty:
-        return json.dumps(value, ensure_ascii=False, indent=2, separators=(",", ": "))
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(value, ensure_ascii=False, indent=2, separators=(",", ": "))
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def rewrite(match: re.Match[str]) -> str:
+        token = match.group(1)
+        if token is None:  # a string
+            return match.group(0)
+        number = float(token)
+        return _rust_float(number, zmij=zmij) if math.isfinite(number) else "null"
+
+    # Python writes floats as ryu and zmij do, but for exponents and NaN.
+    if not _JSON_FLOAT_HINT.search(text):
+        return text
+    return _JSON_FLOAT_TOKEN.sub(rewrite, text)
+
+
+_JSON_FLOAT_HINT: Final = re.compile(r"[0-9]e[-+]|NaN|Infinity")
+_JSON_FLOAT_TOKEN: Final = re.compile(
+    r'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?e[-+][0-9]+|-?Infinity|NaN)')
+
+
+def _rust_float(value: float, *, zmij: bool = False) -> str:
+    """A finite f64 as ryu's format64 or zmij's write put it.
+
+    Both write the shortest digits that read back as *value* (as Python's repr does) and
+    choose the same notation: plain from 1e-5 up to below 1e16, with ``.0`` on whole
+    numbers, else scientific, ``1e16``, ``1.5e-7``. They differ in the exponent's
+    sign: zmij writes ``1e+16``. Python's repr would write ``1e+16``, ``1e-05`` and
+    ``1.5e-07``.
+    """
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    if value == 0:
+        return sign + "0.0"
+    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    point = len(digit_tuple) + int(exponent)  # value = 0.digits * 10**point
+    length = len(digits)
+    if length <= point <= 16:
+        return f"{sign}{digits}{'0' * (point - length)}.0"
+    if 0 < point <= 16:
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    if -5 < point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    mantissa = digits[0] + ("." + digits[1:] if length > 1 else "")
+    power = point - 1
+    return f"{sign}{mantissa}e{'+' if zmij and power >= 0 else ''}{power}"
 
 
 def _trunc_div(value: int, divisor: int) -> int:

@@ -11,6 +11,7 @@ import base64
 import gzip
 import http.client
 import json
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,8 @@ from influxkit.testing import InfluxDBServer, InfluxDBServerError
 from influxkit.testing.flavours import DEFAULT_ORG, FLAVOURS, ServerFlavour
 
 T0 = 1_700_000_000_000_000_000  # 2023-11-14T22:13:20Z, in ns
+# Floats whole and not, large and small, and an integer.
+FLOATS = b"m big=1e100,e16=1e16,f=1,g=2.5,small=0.0000001,tiny=0.00001,i=3i 1000000000"
 
 
 class Answer:
@@ -133,6 +136,22 @@ def test_requests_are_recorded(v2: ServerFlavour) -> None:
         v2.wait_for_requests(1, timeout=0.05)
 
 
+def test_nothing_of_the_proxy_is_left_on_influxd(influxdb_server: InfluxDBServer) -> None:
+    def scratch() -> set[str]:
+        series = influxdb_server.query("SHOW DATABASES")["results"][0]["series"][0]
+        return {row[0] for row in series.get("values", [])
+                if row[0].startswith("influxkit_flavour_scratch_")}
+
+    others = scratch()  # of flavours still running
+    with ServerFlavour(influxdb_server.url, "2.7") as flavour:
+        database = name()
+        flavour.create_database(database)
+        assert call(flavour, "POST", "/write", {"db": database}, b"cpu v=1i 1").status == 204
+        assert scratch() - others  # where batches are tried first
+    assert scratch() <= others
+    assert stored(influxdb_server, database) == [[1, 1]]
+
+
 async def test_async_with(influxdb_server: InfluxDBServer) -> None:
     async with ServerFlavour(influxdb_server.url, "3.9") as flavour:
         answer = await asyncio.to_thread(call, flavour, "GET", "/health")
@@ -231,6 +250,46 @@ def test_v2_v1_write_errors(v2: ServerFlavour, influxdb_server: InfluxDBServer) 
     assert conflict.json()["message"].startswith(
         "failure writing points to database: partial write: field type conflict:")
     assert stored(influxdb_server, database) == [[1, 1]]
+
+
+def test_v2_batch_with_a_bad_line_stores_nothing(v2: ServerFlavour,
+                                                 influxdb_server: InfluxDBServer) -> None:
+    """points_parser.go parsePoints refuses the batch before anything is written (influxd,
+    behind, would store the good lines)."""
+    database = name()
+    v2.create_database(database)
+    for path, params in (("/write", {"db": database}),
+                         ("/api/v2/write", {"org": v2.org, "bucket": database})):
+        answer = call(v2, "POST", path, params, b"cpu v=1i 1\ncpu\ncpu v=3i 3\nmem x\n")
+        assert answer.status == 400
+        assert answer.json() == {"code": "invalid", "message": "unable to parse 'cpu': missing "
+                                 "fields\nunable to parse 'mem x': invalid field format"}
+    assert stored(influxdb_server, database) == []
+    assert call(v2, "POST", "/write", {"db": database}, b"cpu v=1i 1").status == 204
+    assert stored(influxdb_server, database) == [[1, 1]]
+
+
+def test_v2_v1_write_truncates_the_time_of_points_without_one(
+        v2: ServerFlavour, influxdb_server: InfluxDBServer) -> None:
+    """models/points.go: h, m and u read explicit timestamps as ns, but SetPrecision
+    truncates the time of day given to a point without one."""
+    database = name()
+    v2.create_database(database)
+    hour = 3600 * 10**9
+    before = time.time_ns() // hour * hour
+    answer = call(v2, "POST", "/write", {"db": database, "precision": "h"},
+                  b"cpu v=1i\ncpu v=2i 5\n")
+    assert answer.status == 204
+    assert call(v2, "POST", "/write", {"db": database, "precision": "h"},
+                b"cpu v=3i\n").status == 204  # the same hour: the same point, overwritten
+    (explicit, first), (truncated, last) = stored(influxdb_server, database)
+    assert (explicit, first) == (5, 2)
+    assert truncated % hour == 0
+    assert truncated in (before, before + hour)
+    assert last == 3
+    # An error names the client's line, not the one with a time added to it.
+    bad = call(v2, "POST", "/write", {"db": database, "precision": "m"}, b"cpu v=oops\n")
+    assert bad.json()["message"] == "unable to parse 'cpu v=oops': invalid boolean"
 
 
 def test_v2_v1_write_gzip(v2: ServerFlavour, influxdb_server: InfluxDBServer) -> None:
@@ -514,6 +573,21 @@ def test_v2_query_formats(v2: ServerFlavour, v2_data: str) -> None:
     assert loose.headers["Content-Type"] == "application/json"
 
 
+def test_v2_query_value_types(v2: ServerFlavour) -> None:
+    """2.7 answers as 1.x does (influxql/query/response_writer.go): Go's encoding/json
+    writes a whole float as an integer, and MessagePack keeps float64 and int64 apart."""
+    database = name()
+    v2.create_database(database)
+    assert call(v2, "POST", "/write", {"db": database}, FLOATS).status == 204
+    params = {"db": database, "q": "SELECT * FROM m"}
+    values = call(v2, "GET", "/query", params).body.split(b'"values":[[')[1].split(b"]]")[0]
+    assert values == b'"1970-01-01T00:00:01Z",1e+100,10000000000000000,1,2.5,3,1e-7,0.00001'
+    packed = call(v2, "GET", "/query", params, headers={"Accept": "application/x-msgpack"})
+    row = msgpack.unpackb(packed.body, timestamp=3)["results"][0]["series"][0]["values"][0]
+    assert [type(value) for value in row[1:]] == [float] * 4 + [int] + [float] * 2
+    assert row[1:] == [1e100, 1e16, 1.0, 2.5, 3, 1e-7, 0.00001]
+
+
 def test_v2_query_mixed_statements_in_msgpack_and_csv(v2: ServerFlavour, v2_data: str) -> None:
     params = {"db": v2_data, "q": "SHOW DATABASES; SELECT v FROM mem; DROP SERIES FROM cpu"}
     packed = call(v2, "GET", "/query", params, headers={"Accept": "application/x-msgpack"})
@@ -664,6 +738,112 @@ def test_v3_write_lp_partial(v3: ServerFlavour, influxdb_server: InfluxDBServer)
     assert (empty.status, empty.body) == (400, b"incoming write was empty")
     no_db = call(v3, "POST", "/api/v3/write_lp", {"precision": "auto"}, b"cpu v=1")
     assert (no_db.status, no_db.body) == (400, b"serde error: missing field `db`")
+
+
+def listed_databases(flavour: ServerFlavour) -> list[str]:
+    answer = call(flavour, "GET", "/api/v3/configure/database", {"format": "json"})
+    return [row["iox::database"] for row in answer.json()]
+
+
+def test_v3_refused_batches_store_nothing(v3: ServerFlavour,
+                                          influxdb_server: InfluxDBServer) -> None:
+    """validator.rs v1_parse_lines_and_catalog_updates returns at the first bad line when
+    partial writes are not accepted (/write, /api/v2/write, write_lp with
+    accept_partial=false): nothing is written, and a new database is not committed."""
+    body = b"cpu v=1i 1\nbad\ncpu v=3i 3\n"
+    for path, params in (("/write", {"db": name()}), ("/api/v2/write", {"bucket": name()}),
+                         ("/api/v3/write_lp", {"db": name(), "accept_partial": "false"})):
+        answer = call(v3, "POST", path, params, body)
+        assert answer.status == 400
+        database = params.get("db") or params["bucket"]
+        assert stored(influxdb_server, database) == []
+        assert database not in listed_databases(v3)
+    database = name()
+    refused = call(v3, "POST", "/api/v3/write_lp", {"db": database, "accept_partial": "false"},
+                   body)
+    # http.rs IntoResponse for WriteBufferError::ParseError: data is one line, an object.
+    assert refused.json()["error"] == "parsing failed for write_lp endpoint"
+    assert (refused.json()["data"]["line_number"], refused.json()["data"]["original_line"]) \
+        == (2, "bad")
+    # Types conflicting inside the batch refuse it too.
+    conflict = call(v3, "POST", "/write", {"db": database}, b"cpu v=1i 1\ncpu v=\"x\" 2\n")
+    assert conflict.status == 400
+    assert stored(influxdb_server, database) == []
+
+
+def test_v3_write_lp_flags(v3: ServerFlavour, influxdb_server: InfluxDBServer) -> None:
+    """http.rs WriteParams: accept_partial and no_sync are Option<bool> (serde_urlencoded)."""
+    database = name()
+    assert call(v3, "POST", "/api/v3/write_lp", {"db": database, "no_sync": "true"},
+                b"cpu v=1i 1").status == 204
+    assert call(v3, "POST", "/api/v3/write_lp", {"db": database, "no_sync": "false",
+                                                 "accept_partial": "true"},
+                b"cpu v=2i 2").status == 204
+    assert stored(influxdb_server, database) == [[1_000_000_000, 1], [2_000_000_000, 2]]
+    for flag in ("no_sync", "accept_partial"):
+        for value in ("yes", "1", ""):
+            answer = call(v3, "POST", "/api/v3/write_lp", {"db": database, flag: value},
+                          b"cpu v=3i 3")
+            assert (answer.status, answer.body) == (
+                400, b"serde error: provided string was not `true` or `false`")
+    assert len(stored(influxdb_server, database)) == 2
+
+
+def test_v3_line_numbers_and_original_lines(v3: ServerFlavour) -> None:
+    """line_number counts the points (parse_lines skips blank lines and comments, and a
+    string may hold a newline); original_line is that line of str::lines, which counts
+    them all (validator.rs), so it can name another line."""
+    def details(body: bytes) -> list[tuple[int, str]]:
+        answer = call(v3, "POST", "/api/v3/write_lp", {"db": name()}, body)
+        assert answer.status == 400
+        return [(e["line_number"], e["original_line"]) for e in answer.json()["data"]]
+
+    assert details(b"\n# comment\ncpu v=1i 1\nbad\n") == [(2, "# comment")]
+    assert details(b'cpu s="a\nb" 1\nbad\n') == [(2, 'b" 1')]
+    # precision=auto rewrote the timestamp influxd saw; the error is still the client's line.
+    assert details(b"cpu v=1i 1\ncpu v=oops 2\n") == [(2, "cpu v=oops 2")]
+
+
+def test_v3_line_cut_inside_a_character(v3: ServerFlavour,
+                                        influxdb_server: InfluxDBServer) -> None:
+    """From 3.6, WriteLineError's Serialize cuts original_line with
+    ``&self.original_line[..20]``, which panics inside a character: no answer at all."""
+    database = name()
+    body = "cpu v=1i 1\n" + "a" * 19 + "é\n"
+    if v3.name == "3.0":
+        answer = call(v3, "POST", "/api/v3/write_lp", {"db": database}, body.encode())
+        assert answer.json()["data"][0]["original_line"] == "a" * 19 + "é"
+    else:
+        with pytest.raises((http.client.HTTPException, OSError)):
+            call(v3, "POST", "/api/v3/write_lp", {"db": database}, body.encode())
+        assert v3.wait_for_requests(1, path="/api/v3/write_lp")[-1].status is None
+        cut = call(v3, "POST", "/api/v3/write_lp", {"db": database},
+                   ("a" * 20 + "é").encode())
+        assert cut.json()["data"][0]["original_line"] == "a" * 20
+    assert stored(influxdb_server, database) == [[1_000_000_000, 1]]
+
+
+def test_v3_empty_write_makes_the_database(v3: ServerFlavour) -> None:
+    """The catalog transaction that makes the database is committed before EmptyWrite."""
+    database = name()
+    answer = call(v3, "POST", "/api/v3/write_lp", {"db": database}, b"\n# nothing\n")
+    assert (answer.status, answer.body) == (400, b"incoming write was empty")
+    assert database in listed_databases(v3)
+
+
+def test_v3_time_of_points_without_one(v3: ServerFlavour,
+                                       influxdb_server: InfluxDBServer) -> None:
+    """A point without a timestamp gets the time of day: truncated to the precision from
+    3.6 (Precision::to_nanos), as it is in 3.0 (validator.rs ingest_time)."""
+    database = name()
+    before = time.time_ns()
+    answer = call(v3, "POST", "/write", {"db": database, "precision": "s"},
+                  b"cpu v=1i\ncpu v=2i 5\n")
+    assert answer.status == 204
+    (explicit, second), (given, first) = stored(influxdb_server, database)
+    assert (explicit, second, first) == (5_000_000_000, 2, 1)
+    assert before // 10**9 * 10**9 <= given <= time.time_ns()
+    assert (given % 10**9 == 0) == (v3.name != "3.0")
 
 
 def test_v3_request_bodies(v3: ServerFlavour, influxdb_server: InfluxDBServer) -> None:
@@ -866,6 +1046,28 @@ def test_v3_query_csv(v3: ServerFlavour, v3_data: str) -> None:
         "3.9": b"name,tags,time,v\ncpu,,1000000000,1.5\ncpu,,2000000000,2\n",
     }[v3.name]
     assert answer.body == expected
+
+
+def test_v3_query_float_text(v3: ServerFlavour) -> None:
+    """Floats as each server's JSON writes an f64: 3.0 and 3.6 build serde_json Numbers
+    (v1.rs cast_column_value), written with ryu (serde_json 1.0.134, 1.0.145): 1.0, 1e100,
+    1e-7, 0.00001. 3.9's ValueSerializer (v1api/value.rs) writes whole floats below 2**63
+    as integers, and the rest with zmij (serde_json 1.0.149): 1e+100. CSV: 3.0 and 3.6
+    write serde_json's text, 3.9 Rust's Display (never an exponent)."""
+    database = name()
+    assert call(v3, "POST", "/write", {"db": database}, FLOATS).status == 204
+    params = {"db": database, "q": "SELECT * FROM m"}
+    values = call(v3, "GET", "/query", params).body.split(b'"values":[[')[1].split(b"]]")[0]
+    csv = call(v3, "GET", "/query", params, headers={"Accept": "text/csv"}).body
+    if v3.name == "3.9":
+        assert values == b'"1970-01-01T00:00:01Z",1e+100,10000000000000000,1,2.5,3,1e-7,0.00001'
+        assert csv.splitlines()[1] == b"m,,1000000000," + b"1" + b"0" * 100 + \
+            b",10000000000000000,1,2.5,3,0.0000001,0.00001"
+    else:
+        assert values == b'"1970-01-01T00:00:01Z",1e100,1e16,1.0,2.5,3,1e-7,0.00001'
+        assert csv.splitlines()[1].endswith(b",1e100,1e16,1.0,2.5,3,1e-7,0.00001")
+    pretty = call(v3, "GET", "/query", params | {"pretty": "true"}).body
+    assert (b"1e+100" if v3.name == "3.9" else b"1e100") in pretty
 
 
 def test_v3_show_databases(v3: ServerFlavour, v3_data: str) -> None:
