@@ -50,35 +50,25 @@ the rest of :mod:`influxkit.testing`, it uses the standard library only.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import gzip
 import http
 import json
-import socket
 import ssl
-import struct
-import threading
 import time
 import urllib.parse
-import weakref
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Final, Literal, TypeAlias
 
-from influxkit.testing import InfluxDBServerError
+from influxkit.testing._loopserver import HEAD_LIMIT, Head, LoopServer, reset_connection
 
 __all__ = ["FaultKind", "FaultProxy", "RecordedRequest"]
 
 FaultKind: TypeAlias = Literal["respond", "reset", "delay", "hold", "limit_body"]
 """The kinds of fault, named after the :class:`FaultProxy` methods that set them."""
 
-_LOOPBACK: Final = "127.0.0.1"
-# The longest head (request line or status line, and headers) read; Go's server
-# and so influxd accept 1 MiB.
-_HEAD_LIMIT: Final = 1 << 20
 _PIECE: Final = 1 << 16
 _TOO_LARGE: Final = "Request Entity Too Large"
 
@@ -139,12 +129,13 @@ class _Fault:
     skip: int = 0
 
 
-class FaultProxy:
+class FaultProxy(LoopServer[RecordedRequest]):
     """A proxy in front of the server at *target_url*, which injects faults on demand.
 
     It is a context manager, with ``with`` and ``async with``: :meth:`start` on
     entry, :meth:`stop` on exit. A proxy never stopped serves until the
-    interpreter exits (its thread is a daemon, which keeps it alive).
+    interpreter exits (its thread is a daemon, which keeps it alive). Faults and
+    recorded requests outlive :meth:`stop`.
 
     :param target_url: the server's base URL, such as ``server.url``; a path in it
         is put in front of every request's path.
@@ -180,23 +171,13 @@ class FaultProxy:
         self._ssl: ssl.SSLContext | None = None
         if parts.scheme == "https":
             self._ssl = ssl_context or ssl.create_default_context()
-        self._requested_port = port
-
-        self._lock = threading.Lock()
-        # Notified as each request is recorded (see wait_for_requests).
-        self._recorded = threading.Condition(self._lock)
+        super().__init__(port, thread_name=f"FaultProxy {self._target}",
+                         description="the fault proxy")
+        # Guarded by self._lock, as the recorded requests are.
         self._faults: list[_Fault] = []
-        self._requests: list[RecordedRequest] = []
         # The faults set by hold() until release(), and the answers waiting for it.
         self._holds: list[_Fault] = []
         self._held: set[asyncio.Event] = set()
-
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._port: int | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
 
     # -- properties -------------------------------------------------------------
 
@@ -205,63 +186,10 @@ class FaultProxy:
         """The server's URL, without credentials."""
         return self._target
 
-    @property
-    def host(self) -> str:
-        """The address the proxy listens on: ``"127.0.0.1"``."""
-        return _LOOPBACK
-
-    @property
-    def port(self) -> int:
-        """The port the proxy listens on.
-
-        :raises InfluxDBServerError: if the proxy is not running.
-        """
+    def __repr__(self) -> str:
         if self._port is None:
-            raise InfluxDBServerError("the fault proxy is not running")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        """The proxy's base URL, such as ``http://127.0.0.1:41234``."""
-        return f"http://{_LOOPBACK}:{self.port}"
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """The requests received so far, oldest first (a new list)."""
-        with self._lock:
-            return list(self._requests)
-
-    def wait_for_requests(
-        self, count: int = 1, *, path: str | None = None, timeout: float = 30.0
-    ) -> list[RecordedRequest]:
-        """Wait until *count* requests (on *path*, or on any) have been recorded.
-
-        A request is recorded once the proxy has read it, before it is forwarded or
-        met by a fault: a test knows then that its client has sent it, and, with
-        :meth:`delay` or :meth:`hold`, that the client is waiting for its answer.
-
-        :param count: how many requests to wait for (counted since the start, or since
-            :meth:`clear_requests`).
-        :param path: the path of the requests to count; None for every path.
-        :param timeout: seconds after which to give up: a guard against waiting for
-            ever, not a measure.
-        :returns: the matching requests recorded so far, oldest first.
-        :raises TimeoutError: if fewer than *count* came within *timeout* seconds.
-        """
-
-        def matching() -> list[RecordedRequest]:
-            return [r for r in self._requests if path is None or r.path == path]
-
-        with self._recorded:
-            if not self._recorded.wait_for(lambda: len(matching()) >= count, timeout):
-                raise TimeoutError(f"{len(matching())} of {count} requests came within "
-                                   f"{timeout:g} s")
-            return matching()
-
-    def clear_requests(self) -> None:
-        """Forget the requests recorded so far."""
-        with self._lock:
-            self._requests.clear()
+            return f"<FaultProxy stopped, to {self._target}>"
+        return f"<FaultProxy {self.url} to {self._target}>"
 
     # -- faults -----------------------------------------------------------------
 
@@ -455,157 +383,14 @@ class FaultProxy:
                 return fault
         return None
 
-    # -- life cycle -------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start listening, in a new thread running an event loop of its own.
-
-        :raises InfluxDBServerError: if the proxy is already running.
-        :raises OSError: if the port cannot be bound.
-        """
-        if self._thread is not None:
-            raise InfluxDBServerError(f"{self!r} is already running")
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        thread = threading.Thread(
-            target=self._run, args=(started,), name=f"FaultProxy {self._target}", daemon=True
-        )
-        thread.start()
-        try:
-            started.result()
-        except BaseException:
-            thread.join()
-            raise
-        self._thread = thread
-
-    def stop(self) -> None:
-        """Close every connection, stop listening and end the thread. Idempotent.
-
-        Requests in progress are cut short: their clients see a dropped connection.
-        Faults and recorded requests are kept; a later :meth:`start` listens on a
-        new free port (or on *port* again).
-        """
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None:
-            return
-        if thread is threading.current_thread():
-            raise RuntimeError("FaultProxy.stop() cannot be called from the proxy's own thread")
-        if loop is not None and stopping is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already ended
-                loop.call_soon_threadsafe(stopping.set)
-        thread.join()
-        self._thread = None
-
-    def _run(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve(started))
-            loop.run_until_complete(loop.shutdown_default_executor())
-        except BaseException as exc:
-            if not started.done():
-                started.set_exception(exc)
-            raise
-        finally:
-            loop.close()
-            self._loop = self._stopping = None
-            self._port = None
-
-    async def _serve(self, started: concurrent.futures.Future[None]) -> None:
-        try:
-            server = await asyncio.start_server(
-                self._accept, _LOOPBACK, self._requested_port, limit=_HEAD_LIMIT
-            )
-        except BaseException as exc:
-            started.set_exception(exc)
-            return
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        self._port = server.sockets[0].getsockname()[1]
-        started.set_result(None)
-        try:
-            await self._stopping.wait()
-        finally:
-            server.close()
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            clients = list(self._clients)
-            for writer in clients:
-                writer.transport.abort()
-            await asyncio.gather(*(w.wait_closed() for w in clients), return_exceptions=True)
-            await server.wait_closed()
-
-    def __enter__(self) -> FaultProxy:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> FaultProxy:
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)
-
-    def __repr__(self) -> str:
-        if self._port is None:
-            return f"<FaultProxy stopped, to {self._target}>"
-        return f"<FaultProxy {self.url} to {self._target}>"
-
     # -- one client connection --------------------------------------------------
 
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # The task is made here rather than by asyncio, so that stop() knows of it
-        # even before it first runs.
-        task = asyncio.get_running_loop().create_task(self._converse(reader, writer))
-        self._tasks.add(task)
-        self._clients.add(writer)
-        task.add_done_callback(self._tasks.discard)
+    async def _refuse(self, writer: asyncio.StreamWriter, method: str, message: str) -> None:
+        await _answer(writer, 400, message.encode(), [], keep_alive=False)
 
-    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while await self._exchange(reader, writer):
-                pass
-        except (OSError, asyncio.IncompleteReadError):
-            _reset(writer)
-        except BaseException:
-            _reset(writer)
-            raise
-        else:
-            writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Serve one request; return whether the connection stays open for another."""
-        try:
-            request = _Head.parse(await reader.readuntil(b"\r\n\r\n"), request=True)
-        except asyncio.IncompleteReadError:
-            return False  # the client closed its connection
-        except (ValueError, asyncio.LimitOverrunError):
-            await _answer(writer, 400, b"bad request\n", [], keep_alive=False)
-            return False
-        method, target, version = request.start
-        if "100-continue" in request.tokens("expect"):
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        try:
-            body = await _read_body(reader, request)
-        except (ValueError, asyncio.LimitOverrunError):
-            await _answer(writer, 400, b"bad request body\n", [], keep_alive=False)
-            return False
-        keep_alive = version == "HTTP/1.1" and "close" not in request.tokens("connection")
+    async def _handle(self, request: Head, body: bytes, keep_alive: bool,
+                      reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        method, target, _ = request.start
         url = urllib.parse.urlsplit(target)
         record = RecordedRequest(
             method=method,
@@ -617,12 +402,10 @@ class FaultProxy:
         )
         fault = self._take_fault(url.path, len(body))
         record.fault = fault.kind if fault is not None else None
-        with self._recorded:
-            self._requests.append(record)
-            self._recorded.notify_all()
+        self._record(record)
 
         if fault is not None and fault.kind == "reset" and not fault.after_request:
-            _reset(writer)
+            reset_connection(writer)
             return False
         if fault is not None and fault.kind in ("respond", "limit_body"):
             record.status = fault.status
@@ -632,7 +415,7 @@ class FaultProxy:
 
     async def _forward(
         self,
-        request: _Head,
+        request: Head,
         body: bytes,
         record: RecordedRequest,
         fault: _Fault | None,
@@ -640,14 +423,14 @@ class FaultProxy:
         writer: asyncio.StreamWriter,
         keep_alive: bool,
     ) -> bool:
-        """Pass a request on to the server and its answer back; as :meth:`_exchange`."""
+        """Pass a request on to the server and its answer back; as :meth:`_handle`."""
         try:
             upstream_reader, upstream = await asyncio.open_connection(
                 self._target_host,
                 self._target_port,
                 ssl=self._ssl,
                 server_hostname=self._target_host if self._ssl else None,
-                limit=_HEAD_LIMIT,
+                limit=HEAD_LIMIT,
             )
         except OSError as exc:
             return await self._bad_gateway(writer, record, f"cannot connect: {exc}", keep_alive)
@@ -659,7 +442,7 @@ class FaultProxy:
                 await upstream.drain()
             try:
                 data = await upstream_reader.readuntil(b"\r\n\r\n")
-                answer = _Head.parse(data, request=False)
+                answer = Head.parse(data, request=False)
                 status = int(answer.start[1])
             except (OSError, ValueError, asyncio.IncompleteReadError,
                     asyncio.LimitOverrunError) as exc:
@@ -670,7 +453,7 @@ class FaultProxy:
                 await asyncio.sleep(fault.seconds)
             if fault is not None and fault.kind == "reset":
                 await _copy_body(upstream_reader, answer, request.start[0], _discard)
-                _reset(writer)
+                reset_connection(writer)
                 return False
             # An HTTP client only closes its end once it has given up waiting (as
             # Go's server also assumes): the answer is dropped, status left None.
@@ -700,7 +483,7 @@ class FaultProxy:
             except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                 # The status has gone out already: all the client can be told is
                 # that something broke.
-                _reset(writer)
+                reset_connection(writer)
                 return False
             return keep_alive and framed and "close" not in answer.tokens("connection")
         finally:
@@ -720,7 +503,7 @@ class FaultProxy:
             with self._lock:
                 self._held.discard(released)
 
-    def _upstream_head(self, request: _Head, body_length: int) -> bytes:
+    def _upstream_head(self, request: Head, body_length: int) -> bytes:
         method, target, version = request.start
         url = urllib.parse.urlsplit(target)
         path = self._base_path + (url.path or "/")
@@ -749,64 +532,7 @@ class FaultProxy:
         return keep_alive
 
 
-# -- HTTP/1.1, just enough ----------------------------------------------------------
-
-
-class _Head:
-    """The head of a request or of an answer: its first line and its header fields."""
-
-    def __init__(self, start: list[str], headers: list[tuple[str, str]]) -> None:
-        self.start = start
-        self.headers = headers
-
-    @classmethod
-    def parse(cls, data: bytes, *, request: bool) -> _Head:
-        lines = data.decode("latin-1").split("\r\n")
-        start = lines[0].split(" ", 2)
-        if request and (len(start) != 3 or not start[2].startswith("HTTP/1.")):
-            raise ValueError(f"not an HTTP/1.x request line: {lines[0]!r}")
-        if not request and (len(start) < 2 or not start[1].isdigit()):
-            raise ValueError(f"not an HTTP status line: {lines[0]!r}")
-        headers = []
-        for line in lines[1:]:
-            if line:
-                name, colon, value = line.partition(":")
-                if not colon:
-                    raise ValueError(f"not a header field: {line!r}")
-                headers.append((name.strip(), value.strip()))
-        return cls(start, headers)
-
-    def header(self, name: str) -> str | None:
-        """The value of the field *name* (the first, if repeated), or None."""
-        name = name.lower()
-        return next((value for key, value in self.headers if key.lower() == name), None)
-
-    def tokens(self, name: str) -> set[str]:
-        """The comma-separated tokens of every field *name*, in lower case."""
-        name = name.lower()
-        return {
-            token.strip().lower()
-            for key, value in self.headers
-            if key.lower() == name
-            for token in value.split(",")
-        }
-
-
-async def _read_body(reader: asyncio.StreamReader, request: _Head) -> bytes:
-    """Read a request's body, whole; chunked transfer coding is undone."""
-    if "chunked" in request.tokens("transfer-encoding"):
-        pieces = []
-        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-            pieces.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        while await reader.readuntil(b"\r\n") != b"\r\n":
-            pass  # trailer fields
-        return b"".join(pieces)
-    length = request.header("content-length")
-    return await reader.readexactly(int(length)) if length else b""
-
-
-async def _copy_body(reader: asyncio.StreamReader, answer: _Head, method: str,
+async def _copy_body(reader: asyncio.StreamReader, answer: Head, method: str,
                      send: _Send) -> bool:
     """Pass an answer's body on as it arrives, keeping its framing.
 
@@ -876,16 +602,7 @@ async def _answer(
     await writer.drain()
 
 
-def _reset(writer: asyncio.StreamWriter) -> None:
-    """Close a connection with a TCP reset rather than an orderly FIN."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
-def _count_points(body: bytes, request: _Head) -> int | None:
+def _count_points(body: bytes, request: Head) -> int | None:
     """The number of points in a line protocol body; None if it cannot be decoded."""
     if "gzip" in request.tokens("content-encoding"):
         try:

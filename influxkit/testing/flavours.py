@@ -389,7 +389,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import concurrent.futures
 import contextlib
 import datetime
 import email.utils
@@ -401,7 +400,6 @@ import re
 import secrets
 import ssl
 import struct
-import threading
 import time
 import urllib.parse
 import uuid
@@ -410,13 +408,10 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import TracebackType
 from typing import Any, Final, Literal, NamedTuple
 
 from influxkit.testing import InfluxDBServerError
-
-# FaultProxy's HTTP/1.1 reading, reused as is.
-from influxkit.testing.faultproxy import _Head, _read_body, _reset
+from influxkit.testing._loopserver import HEAD_LIMIT, Head, LoopServer, read_body, reset_connection
 
 __all__ = ["DEFAULT_ORG", "DEFAULT_TOKEN", "FLAVOURS", "FlavourRequest", "ServerFlavour"]
 
@@ -428,9 +423,6 @@ DEFAULT_TOKEN: Final = "influxkit-flavour-token"
 
 DEFAULT_ORG: Final = "influxkit"
 """The name of a 2.x flavour's organisation unless told otherwise."""
-
-_LOOPBACK: Final = "127.0.0.1"
-_HEAD_LIMIT: Final = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -514,11 +506,12 @@ def _reply(status: int, body: bytes | str = b"", content_type: str | None = None
     return _Reply(status, data, fields)
 
 
-class ServerFlavour:
+class ServerFlavour(LoopServer[FlavourRequest]):
     """InfluxDB 2.7 or 3.x at the HTTP layer, in front of the influxd at *target_url*.
 
     It is a context manager, with ``with`` and ``async with``: :meth:`start` on
-    entry, :meth:`stop` on exit.
+    entry, :meth:`stop` on exit. The flavour's state (buckets, mappings,
+    databases) and the recorded requests are kept for a later :meth:`start`.
 
     :param target_url: the influxd's base URL, such as ``server.url`` (no auth).
     :param name: the flavour, one of :data:`FLAVOURS`: ``"2.7"``, ``"3.0"``,
@@ -561,17 +554,8 @@ class ServerFlavour:
             self._engine = _V2Server(self._profile, token, org, self._upstream)
         else:
             self._engine = _V3Server(self._profile, token, self._upstream)
-        self._requested_port = port
-
-        self._lock = threading.Lock()
-        self._recorded = threading.Condition(self._lock)
-        self._requests: list[FlavourRequest] = []
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._port: int | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._clients: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()
+        super().__init__(port, thread_name=f"ServerFlavour {name}",
+                         description="the server flavour")
 
     # -- properties -------------------------------------------------------------
 
@@ -616,61 +600,6 @@ class ServerFlavour:
         """The influxd's URL, which holds the data."""
         return self._upstream.url
 
-    @property
-    def host(self) -> str:
-        """The address the flavour listens on: ``"127.0.0.1"``."""
-        return _LOOPBACK
-
-    @property
-    def port(self) -> int:
-        """The port the flavour listens on.
-
-        :raises InfluxDBServerError: if it is not running.
-        """
-        if self._port is None:
-            raise InfluxDBServerError("the server flavour is not running")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        """The base URL clients connect to, such as ``http://127.0.0.1:41234``."""
-        return f"http://{_LOOPBACK}:{self.port}"
-
-    @property
-    def requests(self) -> list[FlavourRequest]:
-        """The requests received so far, oldest first (a new list)."""
-        with self._lock:
-            return list(self._requests)
-
-    def wait_for_requests(
-        self, count: int = 1, *, path: str | None = None, timeout: float = 30.0
-    ) -> list[FlavourRequest]:
-        """Wait until *count* requests (on *path*, or on any) have been recorded.
-
-        A request is recorded once it has been read, before it is answered.
-
-        :param count: how many requests to wait for (since the start or
-            :meth:`clear_requests`).
-        :param path: the path of the requests to count; None for every path.
-        :param timeout: seconds after which to give up.
-        :returns: the matching requests recorded so far, oldest first.
-        :raises TimeoutError: if fewer than *count* came within *timeout* seconds.
-        """
-
-        def matching() -> list[FlavourRequest]:
-            return [r for r in self._requests if path is None or r.path == path]
-
-        with self._recorded:
-            if not self._recorded.wait_for(lambda: len(matching()) >= count, timeout):
-                raise TimeoutError(f"{len(matching())} of {count} requests came within "
-                                   f"{timeout:g} s")
-            return matching()
-
-    def clear_requests(self) -> None:
-        """Forget the requests recorded so far."""
-        with self._lock:
-            self._requests.clear()
-
     # -- set-up -----------------------------------------------------------------
 
     def create_database(self, name: str) -> None:
@@ -700,107 +629,10 @@ class ServerFlavour:
 
     # -- life cycle -------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start listening, in a new thread running an event loop of its own.
-
-        :raises InfluxDBServerError: if it is already running.
-        :raises OSError: if the port cannot be bound.
-        """
-        if self._thread is not None:
-            raise InfluxDBServerError(f"{self!r} is already running")
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        thread = threading.Thread(target=self._run, args=(started,),
-                                  name=f"ServerFlavour {self.name}", daemon=True)
-        thread.start()
-        try:
-            started.result()
-        except BaseException:
-            thread.join()
-            raise
-        self._thread = thread
-
-    def stop(self) -> None:
-        """Close every connection, stop listening and end the thread. Idempotent.
-
-        The flavour's state (buckets, mappings, databases) and the recorded
-        requests are kept for a later :meth:`start`.
-        """
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None:
-            return
-        if thread is threading.current_thread():
-            raise RuntimeError("ServerFlavour.stop() cannot be called from its own thread")
-        if loop is not None and stopping is not None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stopping.set)
-        thread.join()
-        self._thread = None
-
-    def _run(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve(started))
-            loop.run_until_complete(loop.shutdown_default_executor())
-        except BaseException as exc:
-            if not started.done():
-                started.set_exception(exc)
-            raise
-        finally:
-            loop.close()
-            self._loop = self._stopping = None
-            self._port = None
-
-    async def _serve(self, started: concurrent.futures.Future[None]) -> None:
-        try:
-            server = await asyncio.start_server(self._accept, _LOOPBACK, self._requested_port,
-                                                limit=_HEAD_LIMIT)
-        except BaseException as exc:
-            started.set_exception(exc)
-            return
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        self._port = server.sockets[0].getsockname()[1]
-        started.set_result(None)
-        try:
-            await self._stopping.wait()
-        finally:
-            server.close()
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            clients = list(self._clients)
-            for writer in clients:
-                writer.transport.abort()
-            await asyncio.gather(*(w.wait_closed() for w in clients), return_exceptions=True)
-            await server.wait_closed()
-            # Leave nothing of the proxy's own on influxd (the data stays).
-            with contextlib.suppress(_UpstreamError, asyncio.TimeoutError):
-                await asyncio.wait_for(self._upstream.drop_scratch(), 10)
-
-    def __enter__(self) -> ServerFlavour:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> ServerFlavour:
-        await asyncio.to_thread(self.start)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await asyncio.to_thread(self.stop)
+    async def _closed(self) -> None:
+        # Leave nothing of the proxy's own on influxd (the data stays).
+        with contextlib.suppress(_UpstreamError, asyncio.TimeoutError):
+            await asyncio.wait_for(self._upstream.drop_scratch(), 10)
 
     def __repr__(self) -> str:
         where = "stopped" if self._port is None else self.url
@@ -808,44 +640,12 @@ class ServerFlavour:
 
     # -- one client connection --------------------------------------------------
 
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._converse(reader, writer))
-        self._tasks.add(task)
-        self._clients.add(writer)
-        task.add_done_callback(self._tasks.discard)
+    async def _refuse(self, writer: asyncio.StreamWriter, method: str, message: str) -> None:
+        await _send(writer, method, _reply(400, message), keep_alive=False)
 
-    async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while await self._exchange(reader, writer):
-                pass
-        except (OSError, asyncio.IncompleteReadError):
-            _reset(writer)
-        except BaseException:
-            _reset(writer)
-            raise
-        else:
-            writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Serve one request; return whether the connection stays open for another."""
-        try:
-            head = _Head.parse(await reader.readuntil(b"\r\n\r\n"), request=True)
-        except asyncio.IncompleteReadError:
-            return False
-        except (ValueError, asyncio.LimitOverrunError):
-            await _send(writer, "GET", _reply(400, "bad request\n"), keep_alive=False)
-            return False
-        method, target, version = head.start
-        if "100-continue" in head.tokens("expect"):
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        try:
-            body = await _read_body(reader, head)
-        except (ValueError, asyncio.LimitOverrunError):
-            await _send(writer, method, _reply(400, "bad request body\n"), keep_alive=False)
-            return False
-        keep_alive = version == "HTTP/1.1" and "close" not in head.tokens("connection")
+    async def _handle(self, head: Head, body: bytes, keep_alive: bool,
+                      reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        method, target, _ = head.start
         url = urllib.parse.urlsplit(target)
         pairs = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
         request = _Request(method, url.path or "/", url.query, pairs, head.headers, body)
@@ -855,9 +655,7 @@ class ServerFlavour:
         record = FlavourRequest(method, request.path, params,
                                 {key.lower(): value for key, value in head.headers},
                                 time.monotonic())
-        with self._recorded:
-            self._requests.append(record)
-            self._recorded.notify_all()
+        self._record(record)
         try:
             reply = await self._engine.handle(request)
         except _UpstreamError as exc:
@@ -887,7 +685,7 @@ async def _send(writer: asyncio.StreamWriter, method: str, reply: _Reply, *,
         lines.append("Transfer-Encoding: chunked")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         await writer.drain()
-        _reset(writer)
+        reset_connection(writer)
         return False
     if reply.status in (204, 304) or reply.status < 200:
         body = b""
@@ -968,18 +766,18 @@ class _Upstream:
         try:
             reader, writer = await asyncio.open_connection(
                 self._host, self._port, ssl=self._ssl,
-                server_hostname=self._host if self._ssl else None, limit=_HEAD_LIMIT)
+                server_hostname=self._host if self._ssl else None, limit=HEAD_LIMIT)
         except OSError as exc:
             raise _UpstreamError(f"cannot connect: {exc}") from exc
         try:
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
             await writer.drain()
-            head = _Head.parse(await reader.readuntil(b"\r\n\r\n"), request=False)
+            head = Head.parse(await reader.readuntil(b"\r\n\r\n"), request=False)
             status = int(head.start[1])
             if method == "HEAD" or status in (204, 304):
                 data = b""
             elif "chunked" in head.tokens("transfer-encoding"):
-                data = await _read_body(reader, head)
+                data = await read_body(reader, head)
             elif head.header("content-length") is not None:
                 data = await reader.readexactly(int(head.header("content-length") or 0))
             else:
@@ -1398,13 +1196,31 @@ def _v2_respond(status: int, value: Any) -> _Reply:
     return _Reply(status, _go_json(value, indent="\t"), [("Content-Type", _JSON_UTF8)])
 
 
-def _parse_id(text: str) -> str:
-    """platform.ID DecodeFromString: 16 hex digits, not all zero."""
+def _parse_id(text: str, *, context: str = "") -> str:
+    """platform.ID DecodeFromString: 16 hex digits, not all zero.
+
+    Where the handler wraps the error, *context* is its wording: the message is
+    then ``context: why``.
+    """
     if len(text) != 16:
-        raise _V2Error("invalid", "id must have a length of 16 bytes")
-    if not re.fullmatch(r"[0-9a-fA-F]{16}", text) or int(text, 16) == 0:
-        raise _V2Error("invalid", "invalid ID")
-    return text.lower()
+        why = "id must have a length of 16 bytes"
+    elif not re.fullmatch(r"[0-9a-fA-F]{16}", text) or int(text, 16) == 0:
+        why = "invalid ID"
+    else:
+        return text.lower()
+    raise _V2Error("invalid", f"{context}: {why}" if context else why)
+
+
+def _json_object(body: bytes, go_type: str, context: str) -> dict[str, Any]:
+    """encoding/json's Decode of a request body into the Go struct *go_type*; the
+    error worded ``context: why``, as the handler wraps it."""
+    try:
+        value = json.loads(body)
+        if not isinstance(value, dict):
+            raise ValueError(f"json: cannot unmarshal into Go value of type {go_type}")
+    except ValueError as exc:
+        raise _V2Error("invalid", f"{context}: {exc}") from exc
+    return value
 
 
 def _new_id(taken: Iterable[str] = ()) -> str:
@@ -1982,19 +1798,11 @@ class _V2Server:
 
     async def _post_bucket(self, req: _Request) -> _Reply:
         """tenant/http_server_bucket.go handlePostBucket."""
-        try:
-            request = json.loads(req.body)
-            if not isinstance(request, dict):
-                raise ValueError("json: cannot unmarshal into Go value of type "
-                                 "tenant.postBucketRequest")
-        except ValueError as exc:
-            raise _V2Error("invalid", f"failed to unmarshal json: {exc}") from exc
+        request = _json_object(req.body, "tenant.postBucketRequest",
+                               "failed to unmarshal json")
         raw_org = request.get("orgID") or ""
         if raw_org:
-            try:
-                org_id = _parse_id(str(raw_org))
-            except _V2Error as exc:
-                raise _V2Error("invalid", f"failed to unmarshal json: {exc.message}") from exc
+            org_id = _parse_id(str(raw_org), context="failed to unmarshal json")
         else:
             raise _V2Error("invalid", "organization id must be provided")
         rules = request.get("retentionRules") or []
@@ -2026,11 +1834,7 @@ class _V2Server:
             for param, key, error in (("id", "dbrp_id", "DBRP"), ("bucketID", "bucket_id",
                                                                   "bucket")):
                 if raw := req.arg(param):
-                    try:
-                        filters[key] = _parse_id(raw)
-                    except _V2Error as exc:
-                        raise _V2Error("invalid", f'invalid {error} ID "{raw}": '
-                                       f"{exc.message}") from exc
+                    filters[key] = _parse_id(raw, context=f'invalid {error} ID "{raw}"')
             if req.arg("db"):
                 filters["db"] = req.arg("db")
             if req.arg("rp"):
@@ -2059,10 +1863,7 @@ class _V2Server:
     def _dbrp_org(self, req: _Request) -> bool:
         """dbrp/http_server_dbrp.go mustGetOrgIDFromHTTPRequest: whether it is ours."""
         if raw := req.arg("orgID"):
-            try:
-                return _parse_id(raw) == self.org_id
-            except _V2Error as exc:
-                raise _V2Error("invalid", f'invalid org ID "{raw}": {exc.message}') from exc
+            return _parse_id(raw, context=f'invalid org ID "{raw}"') == self.org_id
         name = req.arg("org")
         if not name:
             raise _V2Error("invalid", "either 'org' or 'orgID' must be provided")
@@ -2071,13 +1872,7 @@ class _V2Server:
         return True
 
     def _post_dbrp(self, req: _Request) -> _Reply:
-        try:
-            request = json.loads(req.body)
-            if not isinstance(request, dict):
-                raise ValueError("json: cannot unmarshal into Go value of type "
-                                 "dbrp.createDBRPRequest")
-        except ValueError as exc:
-            raise _V2Error("invalid", f"invalid json structure: {exc}") from exc
+        request = _json_object(req.body, "dbrp.createDBRPRequest", "invalid json structure")
         raw_org = str(request.get("orgID") or "")
         if not raw_org:
             org = str(request.get("org") or "")
@@ -2086,18 +1881,11 @@ class _V2Server:
             if org != self.org_name:
                 raise _V2Error("not found", f'invalid org "{org}": organization not found')
         else:
-            try:
-                org_id = _parse_id(raw_org)
-            except _V2Error as exc:
-                raise _V2Error("invalid", f'invalid org ID "{raw_org}": {exc.message}') from exc
+            org_id = _parse_id(raw_org, context=f'invalid org ID "{raw_org}"')
             if org_id != self.org_id:
                 raise _V2Error("not found", "bucket not found")
         raw_bucket = str(request.get("bucketID") or "")
-        try:
-            bucket_id = _parse_id(raw_bucket)
-        except _V2Error as exc:
-            raise _V2Error("invalid", f'invalid bucket ID "{raw_bucket}": {exc.message}') \
-                from exc
+        bucket_id = _parse_id(raw_bucket, context=f'invalid bucket ID "{raw_bucket}"')
         mapping = self._create_dbrp(str(request.get("database") or ""),
                                     str(request.get("retention_policy") or ""), bucket_id,
                                     bool(request.get("default")))
@@ -2191,10 +1979,7 @@ def _decode_find_options(req: _Request) -> tuple[int, int, str | None, bool]:
             raise _V2Error("invalid", "offset is invalid") from None
     after = None
     if raw := req.arg("after"):
-        try:
-            after = _parse_id(raw)
-        except _V2Error as exc:
-            raise _V2Error("invalid", f"decoding after: {exc.message}") from exc
+        after = _parse_id(raw, context="decoding after")
     limit = _PAGE_SIZE
     if raw := req.arg("limit"):
         try:
@@ -2651,11 +2436,14 @@ def _v2_csv(results: list[dict[str, Any]]) -> bytes:
                                 for k, v in sorted(tags.items()))
             for values in row.get("values") or []:
                 out.append(_csv_line([row.get("name", ""), tag_text,
-                                      *(_go_csv_value(v) for v in values)]))
+                                      *(_csv_value(v) for v in values)]))
     return "".join(out).encode()
 
 
-def _go_csv_value(value: Any) -> str:
+def _csv_value(value: Any) -> str:
+    """A value in a CSV answer, written alike by 2.x's csvFormatter (response_writer.go)
+    and 3.9's Display of a value (v1api/value.rs): nothing for null, floats never in
+    exponent form."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -2705,10 +2493,12 @@ class _SerdeError(Exception):
     """serde_urlencoded's error, worded as it words it."""
 
 
-def _serde_fields(pairs: Sequence[tuple[str, str]], spec: Mapping[str, Any]) -> dict[str, Any]:
+def _serde_fields(pairs: Sequence[tuple[str, str]], spec: Mapping[str, Any], *,
+                  required: Iterable[str] = ()) -> dict[str, Any]:
     """serde_urlencoded into a struct of Option fields: unknown keys ignored, duplicates
     refused, each value checked against its type in *spec*: ``bool``, ``int`` (usize),
-    ``str``, or a tuple of accepted enum spellings."""
+    ``str``, or a tuple of accepted enum spellings. The fields named in *required*
+    are not Options: one missing is refused once all the others have been read."""
     values: dict[str, Any] = {}
     for key, raw in pairs:
         kind = spec.get(key)
@@ -2733,6 +2523,9 @@ def _serde_fields(pairs: Sequence[tuple[str, str]], spec: Mapping[str, Any]) -> 
             values[key] = raw
         else:
             values[key] = raw
+    for key in required:
+        if key not in values:
+            raise _SerdeError(f"missing field `{key}`")
     return values
 
 
@@ -2922,9 +2715,7 @@ class _V3Server:
             return _json_error(400, "no db destination provided"), False
         spec = {"db": str, "precision": _V1_PRECISION_NAMES, "rp": str, "p": str}
         try:
-            fields = _serde_fields(req.pairs, spec)
-            if "db" not in fields:
-                raise _SerdeError("missing field `db`")
+            fields = _serde_fields(req.pairs, spec, required=("db",))
         except _SerdeError as exc:
             return _json_error(400, f"failed to deserialize db/rp/precision in request: {exc}"), \
                 False
@@ -2968,9 +2759,7 @@ class _V3Server:
                      "nanosecond", "ns")
         spec = {"db": str, "precision": names, "accept_partial": bool, "no_sync": bool}
         try:
-            fields = _serde_fields(req.pairs, spec)
-            if "db" not in fields:
-                raise _SerdeError("missing field `db`")
+            fields = _serde_fields(req.pairs, spec, required=("db",))
         except _SerdeError as exc:
             return _reply(400, f"serde error: {exc}")
         precision = {"auto": "auto", "second": "s", "s": "s", "millisecond": "ms", "ms": "ms",
@@ -3091,9 +2880,8 @@ class _V3Server:
         """http.rs show_databases: ``format`` is required."""
         formats = ("parquet", "csv", "pretty", "json", "jsonl", "json_lines")
         try:
-            fields = _serde_fields(req.pairs, {"format": formats, "show_deleted": bool})
-            if "format" not in fields:
-                raise _SerdeError("missing field `format`")
+            fields = _serde_fields(req.pairs, {"format": formats, "show_deleted": bool},
+                                   required=("format",))
         except _SerdeError as exc:
             return _reply(400, f"serde error: {exc}")
         fmt = fields["format"]
@@ -3144,9 +2932,8 @@ class _V3Server:
     async def _delete_database(self, req: _Request) -> _Reply:
         """http.rs delete_database and catalog soft_delete_database."""
         try:
-            fields = _serde_fields(req.pairs, {"db": str, "hard_delete_at": str})
-            if "db" not in fields:
-                raise _SerdeError("missing field `db`")
+            fields = _serde_fields(req.pairs, {"db": str, "hard_delete_at": str},
+                                   required=("db",))
         except _SerdeError as exc:
             return _reply(400, f"serde error: {exc}")
         db = str(fields["db"])
@@ -3731,7 +3518,7 @@ def _v39_csv(outcomes: list[_Outcome], epoch: str | None) -> bytes:
                                                                                       bool):
                         cells.append(str(_v39_value(column, value, epoch or "ns")))
                     else:
-                        cells.append(_csv_escape(_rust_display(value)))
+                        cells.append(_csv_escape(_csv_value(value)))
                 out.append(",".join(cells) + "\n")
     return "".join(out).encode()
 
@@ -3740,17 +3527,6 @@ def _csv_escape(text: str) -> str:
     if "," in text or '"' in text:
         return '"' + text.replace('"', '""') + '"'
     return text
-
-
-def _rust_display(value: Any) -> str:
-    """Rust's Display of a value (v1api/value.rs): floats never in exponent form."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _plain_float(value)
-    return str(value)
 
 
 # -- encodings ------------------------------------------------------------------------
