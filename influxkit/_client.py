@@ -18,7 +18,16 @@ import os
 import ssl as ssl_module
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Final,
+    Generic,
+    ParamSpec,
+    TypeVar,
+    overload,
+)
 
 from . import _admin
 from ._blocking import ModeSwitch
@@ -32,6 +41,7 @@ from ._decode.outputs import check_output
 from ._dual import AsyncMode, BlockingMode, Dual, dual
 from ._encode.datagrams import MAX_DATAGRAM_BYTES
 from ._engine import ChunkedResponse, Engine
+from ._patterns import BUILT_IN, check_pattern, pattern_method
 from ._session import Session
 from ._transport import (
     ClientSession,
@@ -48,6 +58,12 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["ChunkedResponse", "InfluxDBClient"]
+
+# The attributes a client sets on itself, which a query pattern's method must not hide.
+_INSTANCE_ATTRIBUTES: Final = frozenset({
+    "accept_partial", "db", "default_tags", "gzip", "host", "max_request_bytes", "no_sync",
+    "org", "port", "ssl", "timeout", "udp_port", "unix_socket", "url", "use_udp", "username",
+})
 
 M = TypeVar("M", bound=str)
 P = ParamSpec("P")
@@ -780,7 +796,7 @@ class InfluxDBClient(Generic[M]):
     def write_measurement(self, name: str, *, tags: Mapping[str, Any] | None = None,
                           timestamp: Any = None, precision: str | None = None,
                           db: str | None = None, rp: str | None = None, value: Any = None,
-                          **fields: Any) -> Any:
+                          retention_policy: str | None = None, **fields: Any) -> Any:
         """Write one point, inflow's way: ``write_measurement("temperature", value=21.3)``.
 
         Args:
@@ -794,6 +810,7 @@ class InfluxDBClient(Generic[M]):
             db: the database; the client's by default.
             rp: the retention policy; the database's default by default.
             value: the field ``value``, inflow's usual single value.
+            retention_policy: inflow's name for ``rp``.
             **fields: other fields (so no field can be named like the arguments above).
 
         Returns:
@@ -808,9 +825,12 @@ class InfluxDBClient(Generic[M]):
             client.write_measurement("temperature", tags={"location": "groningen"},
                                      value=21.3, timestamp=1475845863)
         """
+        if rp is not None and retention_policy is not None and rp != retention_policy:
+            raise TypeError("pass the retention policy once: rp= or retention_policy=")
         point, precision = write_measurement_call(name, tags, timestamp, precision, value,
                                                   fields)
-        return self._modes(self._engine.write(point, db=db, precision=precision, rp=rp))
+        return self._modes(self._engine.write(point, db=db, precision=precision,
+                                              rp=rp if rp is not None else retention_policy))
 
     def session(self, autocommit_every: int | None = None, retention_policy: str | None = None,
                 precision: str | None = None, db: str | None = None,
@@ -903,5 +923,55 @@ class InfluxDBClient(Generic[M]):
     show_tag_keys = _command(_admin.show_tag_keys)
     show_field_keys = _command(_admin.show_field_keys)
     show_tag_values = _command(_admin.show_tag_values)
+
+    # -- query patterns (aioinflux's) --------------------------------------------------------
+
+    select_all = pattern_method("select_all", BUILT_IN["select_all"], quoted=True)
+    show_tag_keys_from = pattern_method("show_tag_keys_from", BUILT_IN["show_tag_keys_from"],
+                                        quoted=True)
+    show_tag_values_from = pattern_method("show_tag_values_from",
+                                          BUILT_IN["show_tag_values_from"], quoted=True)
+    show_field_keys_from = pattern_method("show_field_keys_from",
+                                          BUILT_IN["show_field_keys_from"], quoted=True)
+    show_series_from = pattern_method("show_series_from", BUILT_IN["show_series_from"],
+                                      quoted=True)
+
+    @classmethod
+    def set_query_pattern(cls, name: str, qp: str) -> None:
+        """Make a method of the client class (every client of it) that runs a query
+        pattern (aioinflux's).
+
+        The pattern is InfluxQL with ``str.format`` placeholders, filled with the
+        method's arguments as they are: the pattern says where quotes go. The method
+        also takes :meth:`query`'s ``epoch``, ``chunked``, ``chunk_size``, ``db`` and
+        ``params``, and follows the client's mode and output. A value that is not the
+        program's own (user input) is best bound: write ``$name`` in the pattern and
+        pass ``params={"name": value}``.
+
+        Args:
+            name: the method's name: an identifier that is not already a method or
+                attribute of the client (a pattern may be replaced).
+            qp: the pattern.
+
+        Raises:
+            ValueError: for a name that is taken or not an identifier, or a pattern
+                that is not a ``str.format`` template or has a placeholder named like
+                one of :meth:`query`'s arguments.
+
+        Example::
+
+            InfluxDBClient.set_query_pattern(
+                "host_load", "SELECT mean(load) FROM cpu WHERE host = '{host}' "
+                             "AND time > now() - {days}d")
+            await client.host_load(host="server01", days=7)
+        """
+        def taken(attribute: str) -> bool:
+            if attribute in _INSTANCE_ATTRIBUTES:
+                return True
+            existing = getattr(cls, attribute, None)
+            return existing is not None and not hasattr(existing, "_query_pattern")
+
+        check_pattern(name, qp, taken)
+        setattr(cls, name, pattern_method(name, qp, quoted=False))
     get_list_series = _command(_admin.get_list_series)
     delete_series = _command(_admin.delete_series)

@@ -60,6 +60,7 @@ __all__ = [
     "SYSTEM_SOURCES",
     "TEXT_REFUSALS",
     "UNSAFE_BACKSLASH",
+    "check_extra_tag_names",
     "column_kind",
     "decimal_to_float",
     "escape_key",
@@ -73,6 +74,61 @@ __all__ = [
     "tag_fragment",
     "tag_text",
 ]
+
+
+# Keyword arguments of other clients' writes, which would otherwise become extra tags:
+# name -> (the client, what to write in influxkit, its compat module).
+_FOREIGN_OPTIONS: Final = {
+    "time_precision": ("influxdb-python", "precision=", "influxdb"),
+    "database": ("influxdb-python", "db=", "influxdb"),
+    "retention_policy": ("influxdb-python", "rp=", "influxdb"),
+    "tags": ("influxdb-python", "the tags as keywords (host='a'), or the client's "
+             "default_tags=", "influxdb"),
+    "params": ("influxdb-python", "db=, rp= and precision=", "influxdb"),
+    "protocol": ("influxdb-python", "nothing: the input's type says what it is", "influxdb"),
+    "consistency": ("influxdb-python", "nothing: it is an InfluxDB Enterprise setting",
+                    "influxdb"),
+    "expected_response_code": ("influxdb-python", "nothing: an error status raises",
+                               "influxdb"),
+    "numeric_precision": ("influxdb-python", "nothing: floats are written exactly",
+                          "influxdb"),
+    "field_columns": ("influxdb-python", "write_points(df, measurement, "
+                      "field_columns=...), or the columns selected first", "influxdb"),
+    "record": ("influxdb-client", "the data as the first argument", "influxdb_client"),
+    "write_precision": ("influxdb-client", "precision=", "influxdb_client"),
+    "data_frame_measurement_name": ("influxdb-client", "measurement=", "influxdb_client"),
+    "data_frame_tag_columns": ("influxdb-client", "tag_columns=", "influxdb_client"),
+    "data_frame_timestamp_column": ("influxdb-client", "the time as the DataFrame's index "
+                                    "(pandas) or its 'time' column (polars)",
+                                    "influxdb_client"),
+    "data_frame_timestamp_timezone": ("influxdb-client", "a timezone-aware time column",
+                                      "influxdb_client"),
+    "record_measurement_key": ("influxdb-client", "Point.from_dict(...)", "influxdb_client"),
+    "record_time_key": ("influxdb-client", "Point.from_dict(...)", "influxdb_client"),
+    "record_tag_keys": ("influxdb-client", "Point.from_dict(...)", "influxdb_client"),
+    "record_field_keys": ("influxdb-client", "Point.from_dict(...)", "influxdb_client"),
+    "timestamp": ("inflow", "the time in the point (a mapping's 'time', Point.time())",
+                  "inflow"),
+}
+
+
+def check_extra_tag_names(extra_tags: Mapping[str, Any]) -> None:
+    """Refuse an extra tag named as another client's write option (``time_precision``,
+    ``retention_policy``, ``record``...): code written for that client would otherwise
+    store its option as a tag.
+
+    Raises:
+        TypeError: naming the keyword, what to write instead, and the compat module
+            that takes the other client's arguments as they are.
+    """
+    for name in extra_tags:
+        known = _FOREIGN_OPTIONS.get(name)
+        if known is not None:
+            client, instead, module = known
+            raise TypeError(
+                f"{name}= is {client}'s option, not a tag: in influxkit write {instead} "
+                f"(or import influxkit.compat.{module}, which takes {client}'s arguments "
+                "as they are)")
 
 
 _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})

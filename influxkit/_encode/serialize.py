@@ -21,7 +21,7 @@ from influxkit._errors import LineProtocolError
 
 from .lines import Block
 from .mapping import encode_dict, encode_mapping
-from .rules import tag_fragment
+from .rules import check_extra_tag_names, tag_fragment
 
 __all__ = [
     "EncodedLines",
@@ -116,6 +116,7 @@ def iter_blocks(
     columns = list(tag_columns) if tag_columns is not None else None
     if extra_tags:
         # Validate the shared tags once, before any point.
+        check_extra_tag_names(extra_tags)
         tag_fragment(extra_tags)
     counter = [0]
     yield from _encode_any(data, measurement, columns, unit, extra_tags, counter, block_lines,

@@ -23,9 +23,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                              "influxkit._dual")),
     ("engine", ("influxkit._engine", "influxkit._native")),
     ("on top", ("influxkit._writer", "influxkit._session", "influxkit._serieshelper",
-                "influxkit._admin", "influxkit._compat")),
+                "influxkit._admin", "influxkit._compat", "influxkit._patterns")),
     ("the client", ("influxkit._client",)),
     ("the front door", ("influxkit",)),
+    ("the other clients' names", ("influxkit.compat",)),
 ]
 
 # Independent layers side by side: the encoders and the result model know nothing of

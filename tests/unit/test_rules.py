@@ -858,3 +858,27 @@ def test_series_helper_times_go_through_the_same_rule() -> None:
     Cpu(host="a", v=2, time=dt.datetime(1969, 7, 20, tzinfo=UTC))
     assert [point["fields"]["v"] for point in Cpu._json_body_()] == [1, 2]
     assert Cpu._reset_() == 2
+
+
+# -- other clients' option names are not tags ---------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "instead"), [
+    ("time_precision", "precision="), ("database", "db="), ("retention_policy", "rp="),
+    ("params", "db=, rp= and precision="), ("record", "the data as the first argument"),
+    ("write_precision", "precision="), ("data_frame_measurement_name", "measurement="),
+    ("data_frame_tag_columns", "tag_columns="), ("consistency", "nothing"),
+    ("protocol", "nothing"), ("timestamp", "the time in the point"),
+])
+def test_another_clients_option_is_never_a_tag(name: str, instead: str) -> None:
+    point = {"measurement": "m", "fields": {"v": 1.0}}
+    with pytest.raises(TypeError, match=f"^{name}= is .*'s option, not a tag") as caught:
+        serialize(point, **{name: "x"})
+    assert instead in str(caught.value)
+    assert "influxkit.compat." in str(caught.value)
+
+
+def test_other_extra_tags_still_are_tags() -> None:
+    # aioinflux documents any other keyword as a tag added to every point.
+    point = {"measurement": "m", "fields": {"v": 1.0}}
+    assert serialize(point, host="a", region="eu") == b"m,host=a,region=eu v=1.0"
