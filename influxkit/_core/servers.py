@@ -84,7 +84,7 @@ class Server:
     major: int | None
     version: str = ""
     build: str = ""
-    given: bool = field(default=False, compare=False)
+    given: bool = field(default=False, compare=False, repr=False)
 
     @property
     def release(self) -> tuple[int, ...]:
