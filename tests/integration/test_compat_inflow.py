@@ -489,11 +489,14 @@ def test_a_missing_database_is_database_not_found(influxdb_server: InfluxDBServe
 
 
 @pytest.fixture(scope="module")
-def auth_server(influxdb_auth_server: InfluxDBServer) -> InfluxDBServer:
+def auth_server(influxdb_auth_server: InfluxDBServer) -> Iterator[InfluxDBServer]:
+    # The server is shared by the session: what is made here is dropped after the module.
     influxdb_auth_server.query('CREATE DATABASE "inflow_auth"')
     influxdb_auth_server.query("CREATE USER \"reader\" WITH PASSWORD 'reader-pw'")
     influxdb_auth_server.query('GRANT READ ON "inflow_auth" TO "reader"')
-    return influxdb_auth_server
+    yield influxdb_auth_server
+    influxdb_auth_server.query('DROP USER "reader"')
+    influxdb_auth_server.query('DROP DATABASE "inflow_auth"')
 
 
 def test_wrong_credentials_are_unauthorized(auth_server: InfluxDBServer) -> None:
