@@ -1,32 +1,43 @@
 """influxkit's demo: a day of per-second readings from a dozen sensors, in and out.
 
 With ``INFLUX_URL`` unset it starts a throwaway local InfluxDB (``influxd`` must be
-installed; ``make demo`` installs it); with ``INFLUX_URL=http://host:8086`` it uses
-that server. It writes the readings twice, once as a pandas DataFrame and once as
-``@lineprotocol`` objects, then asks for hourly statistics per sensor with an
+installed; ``make demo`` installs it). With ``INFLUX_URL`` set it uses that server, read
+the way :meth:`influxkit.InfluxDBClient.from_url` reads it: credentials, options and the
+database (``http://user:pass@host:8086/mydb``; ``influxkit_demo`` when the URL names
+none, created if missing). It writes the readings twice, once as a pandas DataFrame
+into ``influxkit_demo_climate`` and once as ``@lineprotocol`` objects into
+``influxkit_demo_reading``, asks for statistics every three hours per room with an
 InfluxQL aggregation and prints them.
 
-Run it with ``make demo``, or ``.venv/bin/python examples/demo.py``.
+On a server of yours it leaves nothing behind: the two measurements are dropped at the
+end, and the database too when the demo created it. ``--keep`` (or
+``INFLUX_DEMO_KEEP=1``) keeps them. Measurements of those names that are there already
+are not touched: the demo stops first and says so.
+
+Run it with ``make demo``, or ``.venv/bin/python examples/demo.py [--keep]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import sys
 import time
-import urllib.parse
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from influxkit import FLOAT, INT, TAG, TIMEINT, InfluxDBClient, lineprotocol
+from influxkit import FLOAT, INT, MEASUREMENT, TAG, TIMEINT, InfluxDBClient, lineprotocol
 from influxkit.testing import InfluxDBServer
 
-DATABASE = "influxkit_demo"
+DATABASE = "influxkit_demo"  # when INFLUX_URL names no database
+CLIMATE = "influxkit_demo_climate"
+READING = "influxkit_demo_reading"
+COLUMNS = ["temperature", "humidity", "battery_mv"]  # the order of the table's header
 SENSORS = [f"sensor-{n:02d}" for n in range(1, 13)]
 ROOMS = ["lab", "lab", "lab", "office", "office", "office",
          "hall", "hall", "store", "store", "roof", "roof"]
@@ -38,6 +49,7 @@ SECONDS = 86_400
 class Reading(NamedTuple):
     """One reading, written through the class's generated encoder."""
 
+    measurement: MEASUREMENT
     time: TIMEINT
     sensor: TAG
     room: TAG
@@ -67,75 +79,106 @@ def make_readings() -> pd.DataFrame:
 
 def as_objects(frame: pd.DataFrame) -> Iterator[Reading]:
     columns = [frame.index.as_unit("ns").asi8.tolist()]
-    columns += [frame[name].tolist() for name in Reading._fields[1:]]
+    columns += [frame[name].tolist() for name in Reading._fields[2:]]
     for values in zip(*columns, strict=True):
-        yield Reading(*values)
+        yield Reading(READING, *values)
 
 
-def client_options(url: str) -> dict[str, object]:
-    parts = urllib.parse.urlsplit(url)
-    options: dict[str, object] = {
-        "host": parts.hostname or "localhost",
-        "port": parts.port or (443 if parts.scheme == "https" else 8086),
-        "ssl": parts.scheme == "https",
-    }
-    if parts.username:
-        options["username"] = urllib.parse.unquote(parts.username)
-        options["password"] = urllib.parse.unquote(parts.password or "")
-    if os.environ.get("INFLUX_TOKEN"):
-        options["token"] = os.environ["INFLUX_TOKEN"]
-    return options
+class Kept(Exception):
+    """The demo's measurements are on the server already: it stops before writing."""
 
 
-async def run(url: str) -> None:
+async def run(client: InfluxDBClient[object], *, keep: bool) -> None:
+    database = client.db
+    created = database not in {row["name"] for row in await client.get_list_database()}
+    if created:
+        await client.create_database()
+    else:
+        there = {row["name"] for row in await client.get_list_measurements()}
+        if there & {CLIMATE, READING}:
+            raise Kept(f"database {database!r} already has "
+                       f"{' and '.join(sorted(there & {CLIMATE, READING}))}; the demo "
+                       "does not touch measurements it did not write")
+    try:
+        await demonstrate(client)
+    finally:
+        if keep:
+            print(f"\nkept: {CLIMATE} and {READING} in database {database!r}")
+        elif created:
+            await client.drop_database()
+            print(f"\nremoved: database {database!r}, which the demo created")
+        else:
+            await client.drop_measurement(CLIMATE)
+            await client.drop_measurement(READING)
+            print(f"\nremoved: {CLIMATE} and {READING} from database {database!r}")
+
+
+async def demonstrate(client: InfluxDBClient[object]) -> None:
     readings = make_readings()
     print(f"{len(readings):,} readings from {len(SENSORS)} sensors over one day\n")
-    async with InfluxDBClient(db=DATABASE, output="dataframe", **client_options(url)) as client:
-        await client.create_database()
 
-        started = time.perf_counter()
-        await client.write(readings, measurement="climate", tag_columns=["sensor", "room"])
-        elapsed = time.perf_counter() - started
-        print(f"DataFrame -> 'climate':            {len(readings) / elapsed:>10,.0f} points/s")
+    started = time.perf_counter()
+    await client.write(readings, measurement=CLIMATE, tag_columns=["sensor", "room"])
+    elapsed = time.perf_counter() - started
+    print(f"DataFrame -> {CLIMATE}:            {len(readings) / elapsed:>10,.0f} points/s")
 
-        started = time.perf_counter()
-        await client.write(as_objects(readings), measurement="Reading")
-        elapsed = time.perf_counter() - started
-        print(f"@lineprotocol objects -> 'Reading': {len(readings) / elapsed:>10,.0f} points/s\n")
+    started = time.perf_counter()
+    await client.write(as_objects(readings))
+    elapsed = time.perf_counter() - started
+    print(f"@lineprotocol objects -> {READING}: {len(readings) / elapsed:>10,.0f} points/s\n")
 
-        counts = await client.query('SELECT count("temperature") FROM "climate"; '
-                                    'SELECT count("temperature") FROM "Reading"')
-        stored = [int(next(iter(statement.values())).iloc[0, 0]) for statement in counts]
-        print(f"stored: climate={stored[0]:,} Reading={stored[1]:,}\n")
+    counts = await client.query(f'SELECT count("temperature") FROM "{CLIMATE}"; '
+                                f'SELECT count("temperature") FROM "{READING}"')
+    stored = [int(next(iter(statement.values())).iloc[0, 0]) for statement in counts]
+    print(f"stored: {CLIMATE}={stored[0]:,} {READING}={stored[1]:,}\n")
 
-        hourly = await client.query(
-            'SELECT mean("temperature") AS "temperature", max("humidity") AS "humidity", '
-            'last("battery_mv") AS "battery_mv" FROM "climate" '
-            "WHERE time >= $start AND time < $end GROUP BY time(3h), \"room\"",
-            params={"start": START.isoformat(), "end": (START + pd.Timedelta(days=1)).isoformat()},
-        )
-    print("every 3 hours, per room: mean temperature (°C), max humidity (%), last battery (mV)")
-    # One DataFrame per room (keys like 'climate,room=lab'), the tag as a column.
-    table = pd.concat(
-        {key.split("=", 1)[1]: frame.drop(columns="room") for key, frame in sorted(hourly.items())},
-        axis=1,
+    hourly = await client.query(
+        'SELECT mean("temperature") AS "temperature", max("humidity") AS "humidity", '
+        f'last("battery_mv") AS "battery_mv" FROM "{CLIMATE}" '
+        "WHERE time >= $start AND time < $end GROUP BY time(3h), \"room\"",
+        params={"start": START.isoformat(), "end": (START + pd.Timedelta(days=1)).isoformat()},
     )
+    print(f"every 3 hours, per room: {COLUMNS[0]} (mean, °C), {COLUMNS[1]} (max, %), "
+          f"{COLUMNS[2]} (last, mV)")
+    print(hourly_table(hourly).to_string())
+
+
+def hourly_table(hourly: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One column group per room, its columns in the header's order, rows by time of day."""
+    # One DataFrame per room (keys like 'influxkit_demo_climate,room=lab'), the tag a column.
+    rooms = {key.split("=", 1)[1]: frame[COLUMNS] for key, frame in sorted(hourly.items())}
+    table = pd.concat(rooms, axis=1).round({(room, "temperature"): 1 for room in rooms})
     table.index = table.index.strftime("%H:%M")
-    with pd.option_context("display.width", 200, "display.precision", 1):
-        print(table.swaplevel(axis=1).sort_index(axis=1).to_string())
+    return table
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true",
+                        default=os.environ.get("INFLUX_DEMO_KEEP", "") not in ("", "0"),
+                        help="keep what the demo wrote on the server")
+    keep = parser.parse_args(argv).keep
     url = os.environ.get("INFLUX_URL")
-    if url:
-        print(f"using the InfluxDB at {url}")
-        asyncio.run(run(url))
-        return 0
     with contextlib.ExitStack() as stack:
-        server = stack.enter_context(InfluxDBServer())
-        print(f"started a throwaway InfluxDB {server.version} at {server.url}")
-        asyncio.run(run(server.url))
+        if url:
+            client = InfluxDBClient.from_url(url, output="dataframe")
+            client.db = client.db or DATABASE
+            print(f"using {client!r}")
+        else:
+            server = stack.enter_context(InfluxDBServer())
+            print(f"started a throwaway InfluxDB {server.version} at {server.url}")
+            client = InfluxDBClient.from_url(server.url, db=DATABASE, output="dataframe")
+        try:
+            asyncio.run(session(client, keep=keep))
+        except Kept as exc:
+            print(f"stopped: {exc}", file=sys.stderr)
+            return 1
     return 0
+
+
+async def session(client: InfluxDBClient[object], *, keep: bool) -> None:
+    async with client:
+        await run(client, keep=keep)
 
 
 if __name__ == "__main__":

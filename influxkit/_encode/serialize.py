@@ -185,6 +185,7 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         return
     encoder = getattr(type(data), "__influxkit_encoder__", None)
     if encoder is not None:
+        _check_own_measurement(type(data), measurement, counter[0], data)
         try:
             line = encoder(data, precision, tag_fragment(extra_tags))
         except LineProtocolError as exc:
@@ -209,6 +210,20 @@ def _encode_any(data: Any, measurement: Any, tag_columns: list[str] | None, prec
         "@lineprotocol objects, line protocol str/bytes, or iterables of these",
         index=counter[0], value=data,
     )
+
+
+def _check_own_measurement(kind: type, measurement: Any, index: int, point: Any) -> None:
+    # measurement= is the measurement of points that name none. Objects of an
+    # @lineprotocol class without a MEASUREMENT attribute are all written to the class
+    # name: another measurement= would be silently ignored for them.
+    fixed = getattr(kind, "__influxkit_measurement__", None)
+    if measurement is not None and fixed is not None and measurement != fixed:
+        raise LineProtocolError(
+            f"measurement={measurement!r} does not apply to {kind.__qualname__} objects, "
+            f"which are written to measurement {fixed!r}, their class's name; leave "
+            "measurement= out, or give the class a MEASUREMENT attribute",
+            index=index, point=point, field="measurement", value=measurement,
+        )
 
 
 def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[str] | None,
@@ -242,6 +257,7 @@ def _encode_iterable(items: Iterable[Any], measurement: Any, tag_columns: list[s
                 if encoder is None:
                     encoder = getattr(kind, "__influxkit_encoder__", None)
                     if encoder is not None:
+                        _check_own_measurement(kind, measurement, first + len(lines), item)
                         encoders[kind] = encoder
                 if encoder is not None:
                     append(encoder(item, precision, extra))

@@ -835,6 +835,9 @@ def lineprotocol(
         # NamedTuples all take them.
         type.__setattr__(cls, "to_lineprotocol", to_lineprotocol)
         type.__setattr__(cls, "__influxkit_encoder__", staticmethod(encode))
+        # The measurement of every object, when no attribute names it per object.
+        own = any(a.marker == "MEASUREMENT" for a in attributes)
+        type.__setattr__(cls, "__influxkit_measurement__", None if own else cls.__name__)
         return cls
 
     if cls is None:

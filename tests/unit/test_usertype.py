@@ -1043,3 +1043,29 @@ def test_class_encoder_matches_mapping_encoder(case: Case) -> None:
     assert serialize(obj, precision=precision) == expected
     if precision == "ns":
         assert line(obj) == expected
+
+
+def test_measurement_argument_is_refused_where_the_class_names_the_measurement() -> None:
+    @lineprotocol
+    class Reading(NamedTuple):
+        time: TIMEINT
+        value: FLOAT
+
+    @lineprotocol
+    class Named(NamedTuple):
+        time: TIMEINT
+        name: MEASUREMENT
+        value: FLOAT
+
+    line = f"Reading value=1.0 {T}".encode()
+    assert serialize(Reading(T, 1.0), measurement="Reading") == line  # the same: fine
+    for data in (Reading(T, 1.0), [{"measurement": "m", "fields": {"v": 1}}, Reading(T, 1.0)]):
+        with pytest.raises(LineProtocolError, match=r"measurement='climate' does not apply "
+                           r"to .*Reading objects, which are written to measurement "
+                           "'Reading'") as raised:
+            serialize(data, measurement="climate")
+        assert raised.value.field == "measurement"
+        assert raised.value.value == "climate"
+        assert raised.value.index == (0 if isinstance(data, Reading) else 1)
+    # A class whose objects name their measurement: measurement= is not in the way.
+    assert serialize(Named(T, "n", 1.0), measurement="climate") == f"n value=1.0 {T}".encode()
