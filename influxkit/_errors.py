@@ -104,8 +104,11 @@ __all__ = [
 _DATABASE_NOT_FOUND: Final = "database not found"
 # How each server says a database does not exist: 1.x and 2.x's /query and 3.x's
 # ("query error: database not found: db", "Cannot retrieve database: External error:
-# database not found: db"), and 2.x's /write ("no dbrp mapping found").
-_NOT_FOUND: Final = re.compile(r"(?:^|: )database not found\b|^no dbrp mapping found")
+# database not found: db"), 2.x's /write ("no dbrp mapping found") and 2.x's
+# /api/v2/write ('bucket "db" not found', tenant.ErrBucketNotFoundByName).
+_NOT_FOUND: Final = re.compile(r'(?:^|: )database not found\b|^no dbrp mapping found'
+                               r'|^bucket (?:"(?:[^"\\]|\\.)*" )?not found$')
+_BUCKET_NOT_FOUND: Final = re.compile(r'^bucket ("(?:[^"\\]|\\.)*") not found$')
 
 
 def _names_missing_database(message: str) -> bool:
@@ -121,7 +124,18 @@ class InfluxDBError(Exception):
 class LineProtocolError(InfluxDBError, ValueError):
     """Data that line protocol cannot carry, refused before anything is sent.
 
+    Its message is ``reason``, after the point's position and a short form of it.
+
+    Args:
+        reason: what is wrong, in words.
+        point: the offending point (or a short description of it), if known.
+        index: its position in the input, counting from 0, if known.
+        field: the name of the offending tag, field or part (``"measurement"``,
+            ``"time"``), if known.
+        value: the offending value.
+
     Attributes:
+        reason: what is wrong, in words.
         point: the offending point (or a short description of it), if known.
         index: its position in the input, counting from 0, if known.
         field: the name of the offending tag, field or part (``"measurement"``,
@@ -155,7 +169,12 @@ class LineProtocolError(InfluxDBError, ValueError):
         return f"{prefix}: {self.reason}" if prefix else self.reason
 
     def locate(self, index: int | None = None, point: Any = None) -> LineProtocolError:
-        """Return the same error, told where the offending point is."""
+        """Return the same error, told where the offending point is.
+
+        Args:
+            index: the point's position in the input, if not known already.
+            point: the point, if not known already.
+        """
         if index is not None and self.index is None:
             self.index = index
         if point is not None and self.point is None:
@@ -181,6 +200,12 @@ class InfluxDBTimeoutError(InfluxDBConnectionError, TimeoutError):
 class InvalidResponseError(InfluxDBError):
     """The server's answer is not a whole InfluxDB answer: of another content type (a
     proxy's page), not of InfluxDB's shape, or not decodable. Nothing of it is returned.
+
+    Args:
+        message: what is wrong with the answer.
+        status: the HTTP status of the answer, when known.
+        content_type: its ``Content-Type``, when known.
+        received: the bytes of its body read before the problem, when known.
 
     Attributes:
         status: the HTTP status of the answer, when known.
@@ -237,7 +262,12 @@ class NotSupportedError(InfluxDBClientError, NotImplementedError):
     """The server has no way to do this (InfluxQL administration on InfluxDB 2.x or 3.x,
     several statements in one query on 3.0–3.6...); raised before anything is sent.
 
+    Args:
+        message: what the server cannot do, and what to use instead.
+        server: the server's name and version, as :attr:`InfluxDBClient.server` says.
+
     Attributes:
+        message: what the server cannot do, and what to use instead.
         server: the server's name and version, as :attr:`InfluxDBClient.server` says.
     """
 
@@ -302,6 +332,8 @@ class DatabaseNotFoundError(InfluxDBClientError):
         message = str(getattr(self, "message", ""))
         match = re.search(rf"(?:^|: ){_DATABASE_NOT_FOUND}: (.+)", message, re.DOTALL)
         if match is None:
+            match = _BUCKET_NOT_FOUND.match(message)
+        if match is None:
             return None
         name = match.group(1).strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':
@@ -320,7 +352,8 @@ class InfluxDBHTTPError(InfluxDBError):
         status: the HTTP status code.
         message: the server's error message (its ``error`` or ``message`` field,
             or the body as text).
-        method, url: the request, with credentials removed.
+        method: the request's method.
+        url: the request's URL, with credentials removed.
         headers: the response headers.
         retry_after: seconds from a ``Retry-After`` header, if any.
     """
@@ -372,6 +405,12 @@ class InfluxDBWriteError(InfluxDBHTTPError):
 
 class PartialWriteError(InfluxDBWriteError):
     """The server stored some points of a write and dropped others.
+
+    Args:
+        status: the HTTP status code.
+        message: the server's error message, from which the dropped points and the
+            lines it could not parse are read.
+        **kwargs: :class:`InfluxDBHTTPError`'s ``method``, ``url`` and ``headers``.
 
     Attributes:
         dropped: how many points the server dropped, when it said: the lines it could

@@ -487,3 +487,16 @@ def test_a_client_is_told_its_server_and_connects_to_nothing(
 def test_a_client_refuses_a_server_that_is_none(server: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="server"):
         InfluxDBClient(server=server)
+
+
+def test_2x_missing_bucket_on_api_v2_write() -> None:
+    # tenant.ErrBucketNotFoundByName: fmt.Sprintf("bucket %q not found", name), 404.
+    error = http_error(404, 'bucket "my \\"b\\"/rp" not found', write=True,
+                       url="http://h:8086/api/v2/write?bucket=x&org=o")
+    assert isinstance(error, DatabaseNotFoundError)
+    assert isinstance(error, InfluxDBWriteError)
+    assert error.database == 'my "b"/rp'
+    assert isinstance(http_error(404, "bucket not found", write=True), DatabaseNotFoundError)
+    # Only the server's whole message: a message that merely mentions one is not it.
+    other = http_error(404, 'bucket "b" not found in org "o"; org not found', write=True)
+    assert not isinstance(other, DatabaseNotFoundError)

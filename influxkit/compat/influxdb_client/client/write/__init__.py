@@ -1,0 +1,2 @@
+"""``influxdb_client.client.write``: ``point`` (:class:`Point`) and ``retry``
+(:class:`WritesRetry`)."""
