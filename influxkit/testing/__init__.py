@@ -14,30 +14,17 @@ test suite needs no InfluxDB service and never touches a developer's data::
 
 When the environment variable ``INFLUXKIT_TEST_URL`` names a running server
 (``http://127.0.0.1:8086``, or ``http://user:password@host:8086`` with
-credentials), :func:`server_from_env` returns an *external* server instead:
-nothing is started or stopped, and what needs a private server (``auth``,
-``udp``, ``unix_socket``, ``tls``, :meth:`~InfluxDBServer.restart`,
-:meth:`~InfluxDBServer.pause`) raises :class:`ExternalServerError`, which a
-pytest fixture turns into a skip.
+credentials), ``InfluxDBServer()`` is that *external* server instead: nothing is
+started or stopped. What needs a private server raises
+:class:`ExternalServerError`, which a pytest fixture turns into a skip: the
+options ``auth``, ``udp``, ``unix_socket``, ``tls`` and ``extra_config`` (at
+construction), :meth:`~InfluxDBServer.restart`, :meth:`~InfluxDBServer.pause`
+and :meth:`~InfluxDBServer.resume`. :meth:`InfluxDBServer.from_url` wraps a
+given URL, whatever the environment says.
 
-A pytest ``conftest.py`` built on it::
-
-    import pytest
-    from influxkit.testing import ExternalServerError, server_from_env
-
-    @pytest.fixture(scope="session")
-    def influxdb_server():
-        with server_from_env() as server:
-            yield server
-
-    @pytest.fixture(scope="session")
-    def influxdb_auth_server():
-        try:
-            server = server_from_env(auth=True)
-        except ExternalServerError as exc:
-            pytest.skip(str(exc))
-        with server:
-            yield server
+For pytest, ``pip install 'influxkit[testing]'`` adds fixtures built on it
+(``influxdb_server``, ``influxdb_database``, ``influxdb_blocking_client``...):
+see :mod:`influxkit.testing.pytest_plugin`.
 
 This module uses the standard library only (plus ``trustme`` when it is
 installed, for ``tls=True``; otherwise the ``openssl`` command) and imports
@@ -122,7 +109,8 @@ class ServerStartError(InfluxDBServerError):
 
 
 class ExternalServerError(InfluxDBServerError):
-    """The operation needs a private server, but ``INFLUXKIT_TEST_URL`` names an external one."""
+    """The operation needs a private server, but ``INFLUXKIT_TEST_URL`` (or pytest's
+    ``--influxdb-url``) names an external one."""
 
 
 class _PortInUseError(ServerStartError):
@@ -157,6 +145,11 @@ class InfluxDBServer:
         then ``influxd`` on ``PATH``, then ``/usr/bin/influxd``.
     :param startup_timeout: seconds to wait for ``/ping`` to answer.
     :param stop_timeout: seconds to wait after SIGTERM before SIGKILL.
+    :raises ExternalServerError: if ``$INFLUXKIT_TEST_URL`` is set, and *auth*,
+        *udp*, *unix_socket*, *tls* or *extra_config* asks for what only a private
+        server can do. Without them the server is the external one the variable
+        names (:attr:`external`), and *influxd* and the timeouts do not apply.
+    :raises ValueError: if ``$INFLUXKIT_TEST_URL`` is not an ``http`` or ``https`` URL.
 
     Example::
 
@@ -171,6 +164,45 @@ class InfluxDBServer:
     """
 
     def __init__(
+        self,
+        *,
+        auth: bool = False,
+        udp: bool = False,
+        udp_database: str = "udp",
+        unix_socket: bool = False,
+        tls: bool = False,
+        extra_config: Mapping[str, ConfigValue | Mapping[str, ConfigValue]] | None = None,
+        influxd: str | None = None,
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self._configure(
+            auth=auth,
+            udp=udp,
+            udp_database=udp_database,
+            unix_socket=unix_socket,
+            tls=tls,
+            extra_config=extra_config,
+            influxd=influxd,
+            startup_timeout=startup_timeout,
+            stop_timeout=stop_timeout,
+        )
+        url = os.environ.get(TEST_URL_ENV)
+        if url:
+            _refuse_private_options(
+                f"${TEST_URL_ENV} is set to use an external one",
+                auth=auth,
+                udp=udp,
+                unix_socket=unix_socket,
+                tls=tls,
+                extra_config=extra_config,
+            )
+            try:
+                self._adopt(url)
+            except ValueError as exc:
+                raise ValueError(f"${TEST_URL_ENV}: {exc}") from None
+
+    def _configure(
         self,
         *,
         auth: bool = False,
@@ -221,22 +253,28 @@ class InfluxDBServer:
 
         :raises ValueError: if *url* is not an ``http`` or ``https`` URL.
         """
+        # Not cls(), which would read $INFLUXKIT_TEST_URL: the URL given wins.
+        server = cls.__new__(cls)
+        server._configure()
+        server._adopt(url)
+        return server
+
+    def _adopt(self, url: str) -> None:
+        """Become a handle on the external server at *url*."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL of an InfluxDB server: {url!r}")
-        server = cls()
-        server._scheme = parts.scheme
-        server._host = parts.hostname
-        server._port = parts.port or (443 if parts.scheme == "https" else 80)
-        server._base_path = parts.path.rstrip("/")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._base_path = parts.path.rstrip("/")
         if parts.username is not None:
-            server._username = urllib.parse.unquote(parts.username)
-            server._password = urllib.parse.unquote(parts.password or "")
+            self._username = urllib.parse.unquote(parts.username)
+            self._password = urllib.parse.unquote(parts.password or "")
         netloc = parts.netloc.rpartition("@")[2]
-        server._external_url = urllib.parse.urlunsplit(
-            (parts.scheme, netloc, server._base_path, "", "")
+        self._external_url = urllib.parse.urlunsplit(
+            (parts.scheme, netloc, self._base_path, "", "")
         )
-        return server
 
     # -- properties -------------------------------------------------------------
 
@@ -487,6 +525,7 @@ class InfluxDBServer:
 
         :param q: one or more statements, separated by ``;``.
         :param db: the default database.
+        :param timeout: seconds to wait for the answer.
         :raises InfluxDBServerError: on an HTTP error status or if a statement failed.
         :raises OSError: if the server cannot be reached (``TimeoutError`` on timeout).
 
@@ -529,6 +568,7 @@ class InfluxDBServer:
         :param precision: the timestamps' unit (``n``, ``u``, ``ms``, ``s``, ...);
             nanoseconds by default.
         :param rp: the retention policy.
+        :param timeout: seconds to wait for the answer.
         :raises InfluxDBServerError: unless the server answers 204.
         """
         params = {"db": db}
@@ -594,8 +634,8 @@ class InfluxDBServer:
     def _check_private(self, operation: str) -> None:
         if self.external:
             raise ExternalServerError(
-                f"{operation} is not possible with an external server ({self.url}, "
-                f"from ${TEST_URL_ENV}); it needs a server started by InfluxDBServer"
+                f"{operation} is not possible with an external server ({self.url}); "
+                f"it needs a server started by InfluxDBServer"
             )
 
     def _running_process(self, operation: str) -> subprocess.Popen[bytes]:
@@ -806,7 +846,10 @@ def server_from_env(
     """Return the external server named by ``$INFLUXKIT_TEST_URL``, if set, or a
     new private :class:`InfluxDBServer` with these options (not yet started).
 
-    The parameters are those of :class:`InfluxDBServer`.
+    The same as ``InfluxDBServer(...)`` with these options, which reads
+    ``$INFLUXKIT_TEST_URL`` itself; kept for the code that calls it. *auth*, *udp*,
+    *udp_database*, *unix_socket*, *tls*, *extra_config* and *influxd* are the
+    parameters of :class:`InfluxDBServer`.
 
     :raises ExternalServerError: if ``$INFLUXKIT_TEST_URL`` is set and an option
         asks for something only a private server can do (*auth*, *udp*,
@@ -817,17 +860,30 @@ def server_from_env(
         with server_from_env() as server:
             server.create_database("db")
     """
-    url = os.environ.get(TEST_URL_ENV)
-    if not url:
-        return InfluxDBServer(
-            auth=auth,
-            udp=udp,
-            udp_database=udp_database,
-            unix_socket=unix_socket,
-            tls=tls,
-            extra_config=extra_config,
-            influxd=influxd,
-        )
+    return InfluxDBServer(
+        auth=auth,
+        udp=udp,
+        udp_database=udp_database,
+        unix_socket=unix_socket,
+        tls=tls,
+        extra_config=extra_config,
+        influxd=influxd,
+    )
+
+
+def _refuse_private_options(
+    why: str,
+    *,
+    auth: bool = False,
+    udp: bool = False,
+    unix_socket: bool = False,
+    tls: bool = False,
+    extra_config: Mapping[str, object] | None = None,
+) -> None:
+    """Raise :class:`ExternalServerError` if an option needs a private server.
+
+    *why* ends the message: what names the external server instead.
+    """
     wanted = [
         name
         for name, value in [
@@ -840,11 +896,7 @@ def server_from_env(
         if value
     ]
     if wanted:
-        raise ExternalServerError(
-            f"{', '.join(wanted)} needs a private server, but ${TEST_URL_ENV} is set "
-            f"to use an external one"
-        )
-    return InfluxDBServer.from_url(url)
+        raise ExternalServerError(f"{', '.join(wanted)} needs a private server, but {why}")
 
 
 # -- helpers ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from influxkit import InfluxDBClient, LineProtocolError, serialize
+from influxkit._encode.rules import SELECT_VARIABLES
 from influxkit.testing import InfluxDBServer
 
 INT64_MIN = -(2**63)
@@ -758,7 +759,9 @@ HOSTILE = [*" ,=\"'\\\t\r", "é", "日", "😀", "\u2028", "a", "Z", "0", "#"]
 text = st.text(st.sampled_from(HOSTILE) | st.characters(codec="utf-8", exclude_characters="\n"),
                max_size=8)
 carriable = text.filter(lambda s: not re.search(r'\\([, ="]|$)', s))
-column_names = carriable.filter(lambda s: s != "" and s != "time" and s[0] not in "\t\x00")
+# Not the field keys InfluxQL reads as its own variables: refused for a reason of their own.
+column_names = carriable.filter(lambda s: s != "" and s != "time" and s[0] not in "\t\x00"
+                                and s not in SELECT_VARIABLES)
 field_text = st.text(st.sampled_from([*HOSTILE, "\n"]) | st.characters(codec="utf-8"),
                      max_size=8)
 

@@ -442,6 +442,7 @@ def test_extra_config_sets_http_options(database: str) -> None:
 
 
 def test_missing_influxd_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TEST_URL_ENV, raising=False)  # else InfluxDBServer() is that server
     with pytest.raises(ServerStartError, match="not found"):
         InfluxDBServer(influxd="/nonexistent/influxd").start()
 
@@ -499,6 +500,64 @@ def test_server_from_env_reuses_the_external_server(
         server_from_env(tls=True)
     with pytest.raises(ExternalServerError, match="extra_config"):
         server_from_env(extra_config={"max-body-size": 10})
+
+
+def test_the_server_is_the_one_the_variable_names(
+    influxdb_server: InfluxDBServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the README promises: InfluxDBServer() itself, not only server_from_env().
+    monkeypatch.setenv(TEST_URL_ENV, influxdb_server.url)
+    server = InfluxDBServer()
+    assert server.external
+    assert server.url == influxdb_server.url
+    assert repr(server) == f"<InfluxDBServer external {influxdb_server.url}>"
+    with server:
+        assert server.version == influxdb_server.version
+        assert (server.pid, server.directory) == (None, None)  # nothing was started
+        with pytest.raises(ExternalServerError, match="not possible with an external server"):
+            server.restart()
+    assert influxdb_server.is_running()
+    # influxd and the timeouts are about starting a server: there is none to start.
+    assert InfluxDBServer(influxd="/nonexistent/influxd", startup_timeout=0.1).external
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"auth": True}, "auth"),
+        ({"udp": True}, "udp"),
+        ({"unix_socket": True}, "unix_socket"),
+        ({"tls": True}, "tls"),
+        ({"extra_config": {"max-body-size": 10}}, "extra_config"),
+        ({"auth": True, "tls": True}, "auth, tls"),
+    ]
+    for options, name in cases:
+        with pytest.raises(
+            ExternalServerError, match=rf"^{name} needs a private server, but \$INFLUXKIT_TEST_URL"
+        ):
+            InfluxDBServer(**options)
+    # from_url wraps the URL it is given, whatever the variable says.
+    other = InfluxDBServer.from_url("https://someone:secret@127.0.0.1:1/influx/")
+    assert other.url == "https://127.0.0.1:1/influx"
+    assert (other.admin_username, other.admin_password) == ("someone", "secret")
+
+
+def test_credentials_in_the_variable(
+    influxdb_auth_server: InfluxDBServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = influxdb_auth_server
+    assert server.admin_username is not None
+    assert server.admin_password is not None
+    user = urllib.parse.quote(server.admin_username, safe="")
+    password = urllib.parse.quote(server.admin_password, safe="")
+    monkeypatch.setenv(TEST_URL_ENV, f"http://{user}:{password}@127.0.0.1:{server.port}")
+    with InfluxDBServer() as external:
+        assert external.external
+        assert external.admin_username == server.admin_username
+        assert rows(external.query("SHOW USERS")) == [[server.admin_username, True]]
+
+
+def test_a_variable_that_is_no_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TEST_URL_ENV, "localhost:8086")
+    with pytest.raises(ValueError, match=r"^\$INFLUXKIT_TEST_URL: not an http\(s\) URL"):
+        InfluxDBServer()
+    assert InfluxDBServer.from_url("http://127.0.0.1:8086").port == 8086
 
 
 def test_server_from_env_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ from influxkit import InfluxDBClient, LineProtocolError
 from influxkit._core.backoff import RetryPolicy
 from influxkit._writer import Batch, WriterError
 from influxkit.testing import InfluxDBServer
+from influxkit.testing.pytest_plugin import InfluxDBServerFactory
 
 pytestmark = pytest.mark.every_server
 
@@ -225,8 +226,11 @@ async def test_a_partial_write_is_reported_and_not_sent_again(
     assert "dropped=2" in str(failures[0])
 
 
-def test_a_batch_too_large_for_the_server_is_sent_in_halves(tmp_path: Path) -> None:
-    with InfluxDBServer(extra_config={"http": {"max-body-size": 3_000}}) as server:
+def test_a_batch_too_large_for_the_server_is_sent_in_halves(
+        tmp_path: Path, influxdb_server_factory: InfluxDBServerFactory) -> None:
+    server = influxdb_server_factory(extra_config={"http": {"max-body-size": 3_000}},
+                                     private=True)
+    try:
         server.create_database("db")
         with InfluxDBClient(host=server.host, port=server.port, db="db",
                             mode="blocking") as client:
@@ -244,6 +248,8 @@ def test_a_batch_too_large_for_the_server_is_sent_in_halves(tmp_path: Path) -> N
                 writer.write(huge)
                 with pytest.raises(WriterError, match=r"Request Entity Too Large|413"):
                     writer.flush()
+    finally:
+        server.stop()  # now, not at the end of the session
 
 
 # -- a server that goes away ------------------------------------------------------------------

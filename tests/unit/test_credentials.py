@@ -70,7 +70,9 @@ def test_short_secrets_and_words_inside_others_are_left() -> None:
         f"secrets are kept; {REDACTED} is not")
 
 
-@given(st.text(min_size=3, max_size=30).filter(lambda s: s.strip() == s and s.isprintable()))
+@given(st.text(min_size=3, max_size=30).filter(
+    # Not a word of the message around it, which would be scrubbed too, rightly.
+    lambda s: s.strip() == s and s.isprintable() and s not in "bad password ()"))
 def test_any_password_is_scrubbed_from_a_json_error(password: str) -> None:
     credentials = Credentials("alice", password)
     for echo in (password, json.dumps(password)[1:-1]):
