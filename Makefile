@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 APT    := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: soak test demo lint bench system-deps venv clean
+.PHONY: soak test demo lint docs bench system-deps venv clean
 
 test: system-deps venv
 	$(BIN)/pytest
@@ -26,6 +26,10 @@ soak: system-deps venv
 lint: venv
 	$(BIN)/ruff check influxkit tests examples benchmarks
 	$(BIN)/mypy
+
+# The documentation site, into site/: warnings are errors.
+docs: venv
+	$(BIN)/mkdocs build --strict --site-dir site
 
 system-deps:
 	@missing=""; \

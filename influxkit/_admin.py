@@ -119,6 +119,9 @@ async def _execute(engine: StatementRunner, template: str, values: Mapping[str, 
 async def create_database(engine: StatementRunner, db: str | None = None) -> Any:
     """``CREATE DATABASE`` (the client's database by default).
 
+    Args:
+        db: the database; the client's by default.
+
     Returns:
         What :meth:`~InfluxDBClient.query` returns (aioinflux's helper).
 
@@ -141,7 +144,14 @@ async def drop_database(engine: StatementRunner, db: str | None = None) -> Any:
     not exist.
 
     On InfluxDB 2.x this deletes the buckets the database is mapped to, and their
-    mappings; on 3.x the database (see :mod:`influxkit._native`)."""
+    mappings; on 3.x the database (see :mod:`influxkit._native`).
+
+    Args:
+        db: the database; the client's by default.
+
+    Returns:
+        What :meth:`~InfluxDBClient.query` returns (aioinflux's helper).
+    """
     database = engine.target(db)
     server = await _native(engine)
     if server is not None:
@@ -232,6 +242,14 @@ async def alter_retention_policy(engine: StatementRunner, name: str, database: s
     ``default=True`` makes it the database's default. A policy stops being the
     default only when another one becomes it, so ``default=False`` changes nothing.
 
+    Args:
+        name: the retention policy.
+        database: its database; the client's by default.
+        duration: how long data is kept (``'90m'``, ``'7d'``, ``'INF'``...).
+        replication: the number of copies of the data (1 outside clusters).
+        default: ``True`` to make it the database's default.
+        shard_duration: the time range of a shard group (``'1d'``...).
+
     Raises:
         ValueError: when nothing would change, or for a bad duration or
             replication, before anything is sent.
@@ -253,7 +271,12 @@ async def alter_retention_policy(engine: StatementRunner, name: str, database: s
 async def drop_retention_policy(engine: StatementRunner,
                                 name: str, database: str | None = None) -> None:
     """Drop a retention policy, and its data; no error if it does not exist (on
-    InfluxDB 2.x, the bucket :meth:`create_retention_policy` made)."""
+    InfluxDB 2.x, the bucket :meth:`create_retention_policy` made).
+
+    Args:
+        name: the retention policy.
+        database: its database; the client's by default.
+    """
     server = await _native(engine)
     if server is not None:
         await engine.databases.drop_policy(server, engine.target(database), name)
@@ -263,7 +286,14 @@ async def drop_retention_policy(engine: StatementRunner,
 
 
 async def show_retention_policies(engine: StatementRunner, db: str | None = None) -> Any:
-    """``SHOW RETENTION POLICIES`` of a database (the client's by default)."""
+    """``SHOW RETENTION POLICIES`` of a database.
+
+    Args:
+        db: the database; the client's by default.
+
+    Returns:
+        What :meth:`~InfluxDBClient.query` returns (aioinflux's helper).
+    """
     return await _run(engine, "SHOW RETENTION POLICIES ON {db}",
                       db=engine.target(db))
 
@@ -274,6 +304,12 @@ async def get_list_retention_policies(engine: StatementRunner, database: str | N
 
         [{'name': 'autogen', 'duration': '0s', 'shardGroupDuration': '168h0m0s',
           'replicaN': 1, 'default': True}]
+
+    Args:
+        database: the database; the client's by default.
+
+    Returns:
+        One dict per retention policy, in influxdb-python's shape, whatever the output.
     """
     return _points(await _execute(engine, "SHOW RETENTION POLICIES ON {database}",
                                   {"database": engine.target(database)}))
@@ -290,6 +326,11 @@ async def create_user(engine: StatementRunner,
     The password is sent as a bound parameter: it is in no statement's text, and no
     error shows it.
 
+    Args:
+        username: the user's name.
+        password: the user's password.
+        admin: ``True`` for an admin (every privilege on every database).
+
     Raises:
         InfluxDBQueryError: when the server refuses ("user already exists").
         AuthorizationError: when the client's user is not an admin.
@@ -304,6 +345,9 @@ async def create_user(engine: StatementRunner,
 @_influxql_only(*_USERS)
 async def drop_user(engine: StatementRunner, username: str) -> None:
     """Drop a user.
+
+    Args:
+        username: the user.
 
     Raises:
         InfluxDBQueryError: when the user does not exist.
@@ -328,6 +372,10 @@ async def set_user_password(engine: StatementRunner, username: str, password: st
     """Change a user's password (sent as a bound parameter, like
     :meth:`create_user`'s).
 
+    Args:
+        username: the user.
+        password: the new password.
+
     Raises:
         InfluxDBQueryError: when the user does not exist.
     """
@@ -338,13 +386,21 @@ async def set_user_password(engine: StatementRunner, username: str, password: st
 @_influxql_only(*_USERS)
 async def grant_admin_privileges(engine: StatementRunner, username: str) -> None:
     """Make a user an admin: every privilege on every database, and the management
-    of databases and users."""
+    of databases and users.
+
+    Args:
+        username: the user.
+    """
     await _execute(engine, "GRANT ALL PRIVILEGES TO {username}", {"username": username})
 
 
 @_influxql_only(*_USERS)
 async def revoke_admin_privileges(engine: StatementRunner, username: str) -> None:
-    """Make an admin a plain user again (its privileges on databases stay)."""
+    """Make an admin a plain user again (its privileges on databases stay).
+
+    Args:
+        username: the user.
+    """
     await _execute(engine, "REVOKE ALL PRIVILEGES FROM {username}", {"username": username})
 
 
@@ -375,6 +431,14 @@ async def revoke_privilege(engine: StatementRunner,
 
     Revoking ``'write'`` from a user with ``'all'`` leaves ``'read'``, and the other
     way round.
+
+    Args:
+        privilege: ``'read'``, ``'write'`` or ``'all'``, in any case.
+        database: the database.
+        username: the user.
+
+    Raises:
+        ValueError: for another privilege, before anything is sent.
     """
     await _execute(engine, "REVOKE {privilege:privilege} ON {database} FROM {username}",
                    {"privilege": privilege, "database": database,
@@ -388,6 +452,9 @@ async def get_list_privileges(engine: StatementRunner, username: str) -> list[di
         [{'database': 'db1', 'privilege': 'WRITE'},
          {'database': 'db2', 'privilege': 'ALL PRIVILEGES'},
          {'database': 'db3', 'privilege': 'NO PRIVILEGES'}]
+
+    Args:
+        username: the user.
     """
     return _points(await _execute(engine, "SHOW GRANTS FOR {username}",
                                   {"username": username}))
@@ -435,7 +502,12 @@ async def create_continuous_query(engine: StatementRunner, name: str, select: st
 @_influxql_only(*_CONTINUOUS)
 async def drop_continuous_query(engine: StatementRunner,
                                 name: str, database: str | None = None) -> None:
-    """Drop a continuous query; no error if it does not exist."""
+    """Drop a continuous query; no error if it does not exist.
+
+    Args:
+        name: the continuous query.
+        database: its database; the client's by default.
+    """
     await _execute(engine, "DROP CONTINUOUS QUERY {name} ON {database}",
                    {"name": name, "database": engine.target(database)})
 
@@ -453,6 +525,10 @@ async def get_list_continuous_queries(engine: StatementRunner
 
         [{'db1': [{'name': 'cpu_1h', 'query': 'CREATE CONTINUOUS QUERY ...'}]},
          {'db2': []}]
+
+    Returns:
+        One dict per database, mapping its name to its continuous queries (each with
+        its ``name`` and ``query``), in influxdb-python's shape, whatever the output.
     """
     result = ResultSet(await _execute(engine, "SHOW CONTINUOUS QUERIES", {}))
     return [{name or "": list(points)} for (name, _), points in result.items()]
@@ -473,7 +549,15 @@ async def get_list_measurements(engine: StatementRunner) -> list[dict[str, Any]]
 
 @_influxql_only("DROP MEASUREMENT", _TABLES, on=(3,))
 async def drop_measurement(engine: StatementRunner, measurement: str) -> Any:
-    """``DROP MEASUREMENT`` from the client's database."""
+    """``DROP MEASUREMENT`` from the client's database: the measurement's series and
+    points.
+
+    Args:
+        measurement: the measurement.
+
+    Returns:
+        What :meth:`~InfluxDBClient.query` returns (aioinflux's helper).
+    """
     return await _run(engine, "DROP MEASUREMENT {m}", m=measurement)
 
 

@@ -104,7 +104,12 @@ def pattern_method(name: str, template: str, *, quoted: bool) -> Callable[..., A
                           db=db, params=params or None)
 
     run.__name__ = run.__qualname__ = name
-    run.__doc__ = (f"The query pattern ``{template}``, run with :meth:`query` (which this "
-                   "takes ``epoch``, ``chunked``, ``chunk_size``, ``db`` and ``params`` of).")
+    run.__doc__ = (f"The query pattern ``{template}``, run with :meth:`query` in the "
+                   "client's mode and output.\n\n"
+                   "Args:\n"
+                   "    *args: the values of the pattern's placeholders, in order.\n"
+                   "    **values: the values of the pattern's placeholders, by name.\n"
+                   "    epoch, chunked, chunk_size, db, params: as :meth:`query` takes "
+                   "them.\n")
     run._query_pattern = template  # type: ignore[attr-defined]
     return run

@@ -178,6 +178,9 @@ class SeriesHelper:
     With an async-mode client, :meth:`commit` returns a coroutine, to be awaited, and
     ``autocommit`` is refused: a constructor cannot wait for a write.
 
+    Args:
+        **values: the point's tags and fields by name, and optionally its ``time``.
+
     Raises:
         TypeError: on the first instantiation, for an invalid ``Meta``; for a keyword
             that is not a tag, a field or ``time``; for ``autocommit`` with an

@@ -149,8 +149,20 @@ class Session(Generic[M]):
     :meth:`write_measurement` and :meth:`commit` return coroutines. In blocking mode a
     session may be shared by threads; commits are sent one at a time, in order.
 
+    Args:
+        engine: what writes the points: the client's engine.
+        modes: the client's mode switch, which the session's methods follow.
+        autocommit_every: commit every this many writes, or None.
+        retention_policy: where the points are written; the database's default by
+            default.
+        precision: how integer times are read (``'ns'`` by default).
+        db: the database; the client's by default.
+        retry: the :class:`RetryPolicy` of commits; none by default.
+
     Attributes:
-        db, retention_policy, precision: where and how the points are written.
+        db: the database the points are written to.
+        retention_policy: the retention policy they are written to.
+        precision: how their integer times are read.
         autocommit_every: commit every this many writes, or None.
 
     Example::
@@ -196,13 +208,16 @@ class Session(Generic[M]):
 
     @dual
     async def write(self, /, data: Any, measurement: str | None = None,
-                    tag_columns: Iterable[str] | None = None, **extra_tags: Any) -> None:
+                    tag_columns: Iterable[str] | None = None, *,
+                    precision: str | None = None, **extra_tags: Any) -> None:
         """Hand points over: anything :meth:`InfluxDBClient.write` accepts.
 
         Args:
             data: the points.
             measurement: measurement for inputs that don't name their own.
             tag_columns: DataFrame columns to write as tags.
+            precision: the session's precision, or None. A session's points are all
+                written in its own precision, chosen when it is made.
             **extra_tags: tags added to these points (their own tags win).
 
         Returns:
@@ -213,7 +228,13 @@ class Session(Generic[M]):
             LineProtocolError: for data line protocol cannot carry; nothing of ``data``
                 is kept.
             InfluxDBError: from an autocommit that failed (the points are kept).
+            ValueError: for a ``precision`` other than the session's.
         """
+        if precision is not None and normalize_precision(precision) != self.precision:
+            raise ValueError(
+                f"precision={precision!r}: this session writes in precision "
+                f"{self.precision!r}, chosen when it was made; make a session with "
+                f"session(precision={precision!r}) for these points")
         await self._write(data, measurement, tag_columns, extra_tags)
 
     async def _write(self, data: Any, measurement: str | None,
@@ -238,6 +259,15 @@ class Session(Generic[M]):
         given the current time now (in the session's precision): the server would
         give every point of a commit the same time, and the points of a series would
         overwrite each other.
+
+        Args:
+            name: the measurement.
+            tags: its tags.
+            timestamp: an ``int`` in ``precision``; a ``datetime`` (naive means UTC) or
+                an ISO 8601 string, converted exactly; None: the current time.
+            precision: unit of an integer ``timestamp``: ``'s'`` by default (inflow's).
+            value: the field ``value``, inflow's usual single value.
+            **fields: other fields.
 
         Raises:
             LineProtocolError: for a name, tag, field or time line protocol cannot carry.

@@ -127,7 +127,24 @@ class WriterError(InfluxDBError):
 
 @dataclass
 class WriterStats:
-    """Counters of a writer, all since it was made."""
+    """Counters of a writer, all since it was made (``writer.stats``).
+
+    Attributes:
+        points_written: points acknowledged by the server.
+        points_retried: points sent again (each retry of a batch counts its points).
+        points_failed: points refused for good, or given up, and reported.
+        points_dropped: points dropped by ``when_full="drop_oldest"``, or by the server
+            in a partial write.
+        points_spilled: points moved out of memory to the spill directory.
+        points_parked: points out of retries, kept on disk to be tried again.
+        bytes_written: bytes of line protocol acknowledged.
+        batches_written: batches acknowledged.
+        retries: batches sent again.
+        torn_tails: ends of batch files torn by a crash or a full disk, dropped.
+        files_damaged: batch files that could not be read, moved to ``damaged/``.
+        in_flight: requests being sent now.
+        buffered_points: points handed over and not yet settled.
+    """
 
     points_written: int = 0  # acknowledged by the server
     points_retried: int = 0  # sent again (each retry of a batch counts its points)
@@ -144,6 +161,7 @@ class WriterStats:
     buffered_points: int = 0  # handed over and not yet settled
 
     def as_dict(self) -> dict[str, int]:
+        """The counters as a dict, by name."""
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
@@ -165,7 +183,21 @@ class _Target:
 
 @dataclass(eq=False)
 class Batch:
-    """Points sent in one request: their target, how many, and where they are kept."""
+    """Points sent in one request: their target, how many, and where they are kept.
+
+    The writer makes batches; its callbacks (``on_success``, ``on_error``,
+    ``on_retry``) and :class:`WriterError` hand them over.
+
+    Attributes:
+        seq: the number of the ``write()`` call the batch's first points came from.
+        target: where the points go (:attr:`db`, :attr:`rp`, :attr:`precision`).
+        blocks: the batch's line protocol, in blocks of whole lines (empty once the
+            batch was spilled to disk).
+        points: the number of points.
+        size: the size of its line protocol, in bytes.
+        path: its batch file, with a spill directory (else None).
+        created: when the batch was opened (``time.monotonic()``).
+    """
 
     seq: int
     target: _Target
@@ -180,14 +212,17 @@ class Batch:
 
     @property
     def db(self) -> str:
+        """The database the points go to."""
         return self.target.db
 
     @property
     def rp(self) -> str | None:
+        """The retention policy the points go to (None: the database's default)."""
         return self.target.rp
 
     @property
     def precision(self) -> str:
+        """The precision of the points' integer times."""
         return self.target.precision
 
     def body(self) -> bytes:
@@ -198,6 +233,7 @@ class Batch:
         return b"\n".join(self.blocks)
 
     def lines(self) -> list[bytes]:
+        """The batch's lines of line protocol, one per point (see :meth:`body`)."""
         return split_lines(self.body())
 
 
@@ -205,7 +241,8 @@ class AsyncWriter:
     """A batching writer on a client, for the running event loop (see the module).
 
     Made by :meth:`InfluxDBClient.writer` (on the client's engine, a
-    :class:`WriteEngine`); use it as ``async with`` or close it.
+    :class:`WriteEngine`), whose keyword arguments are these; use it as ``async with``
+    or close it.
 
     With a ``spill_dir``, ``fsync`` is the choice between durability and speed:
     ``True`` (the default) syncs each write's record to disk before ``write()``
@@ -215,6 +252,42 @@ class AsyncWriter:
     ``False`` leaves syncing to the operating system: what ``write()`` took survives
     the application, and usually the machine, but a power cut may lose the last
     seconds of it (a torn record is then dropped, never sent).
+
+    Args:
+        engine: what sends the requests: the client's engine.
+        db: the database; the client's by default. Each ``write()`` may say otherwise.
+        rp: the retention policy; the database's default by default.
+        precision: how integer times are read (``'ns'`` by default).
+        batch_size: points per request, at most.
+        batch_bytes: bytes per request, at most (a single larger point goes alone).
+        flush_interval: seconds after which a batch that is not full is sent (checked
+            every interval).
+        jitter_interval: up to this many seconds of random time added to each interval
+            between checks.
+        retry: when and how often to send a batch again; ``RetryPolicy()`` by default.
+        concurrency: requests in flight at once.
+        max_buffer_points: points held (open, queued and in flight), at most.
+        max_buffer_bytes: bytes held, at most.
+        when_full: what a ``write()`` does when the buffer is full: ``'wait'`` until
+            sending makes room, ``'drop_oldest'`` (the oldest queued batch still in
+            memory, counted and reported), or ``'spill'`` (queued batches leave memory
+            for their files; needs a ``spill_dir``).
+        spill_dir: a directory where every batch is kept until it is acknowledged; one
+            writer uses it at a time.
+        fsync: with a ``spill_dir``: sync each write to disk before ``write()``
+            returns (above).
+        max_close_wait: seconds :meth:`close` waits for delivery by default.
+        on_success: called with each batch acknowledged.
+        on_error: called with each batch not delivered and its error; the failures it
+            takes are not raised by :meth:`flush` and :meth:`close`.
+        on_retry: called with each batch about to be sent again, its error and the
+            delay in seconds.
+
+    The callbacks run on the writer's event loop (the client's own thread in blocking
+    mode), so keep them short; an exception in one is logged, never raised.
+
+    Raises:
+        ValueError: for an option out of its range (before anything starts).
     """
 
     def __init__(
@@ -375,6 +448,9 @@ class AsyncWriter:
         What is not delivered by then is reported (with a spill directory: kept on
         disk for the next writer).
 
+        Args:
+            timeout: seconds to wait for delivery (``max_close_wait`` by default).
+
         Raises:
             WriterError: for batches not delivered, unless ``on_error`` took them.
         """
@@ -450,6 +526,16 @@ class AsyncWriter:
         naming it, and none of the input is taken) and sent in batches later. Waits
         while the buffer is full (``when_full='wait'``). Blank lines in line protocol
         text are skipped (as influxd skips them): they are not points.
+
+        Args:
+            data: the points: anything :meth:`InfluxDBClient.write` accepts.
+            measurement: the measurement for inputs that don't name their own.
+            db: the database of these points, instead of the writer's.
+            rp: the retention policy of these points, instead of the writer's.
+            precision: how these points' integer times are read, instead of the
+                writer's precision.
+            tag_columns: DataFrame columns to write as tags.
+            **extra_tags: tags added to every point (a point's own tags win).
 
         Raises:
             LineProtocolError: for a point line protocol cannot carry.
@@ -1232,7 +1318,15 @@ if hasattr(os, "register_at_fork"):
 class BlockingWriter:
     """The batching writer of a blocking-mode client: the same writer, run on the
     client's loop thread; its methods block. Flushed and closed at interpreter exit
-    if it is still open then."""
+    if it is still open then.
+
+    Made by :meth:`InfluxDBClient.writer` in blocking mode; use it as ``with`` or close
+    it. It may be shared by threads.
+
+    Args:
+        writer: the :class:`AsyncWriter` it runs, whose options it has.
+        runner: the client's loop thread.
+    """
 
     def __init__(self, writer: AsyncWriter, runner: LoopThread) -> None:
         self._writer = writer
@@ -1243,10 +1337,18 @@ class BlockingWriter:
 
     @property
     def stats(self) -> WriterStats:
+        """The writer's counters (:class:`WriterStats`)."""
         return self._writer.stats
 
     def write(self, data: Any, measurement: str | None = None, **options: Any) -> None:
-        """See :meth:`AsyncWriter.write`."""
+        """Hand points over; see :meth:`AsyncWriter.write`.
+
+        Args:
+            data: the points: anything :meth:`InfluxDBClient.write` accepts.
+            measurement: the measurement for inputs that don't name their own.
+            **options: :meth:`AsyncWriter.write`'s ``db``, ``rp``, ``precision``,
+                ``tag_columns`` and extra tags.
+        """
         self._runner.run(self._writer.write(data, measurement, **options))
 
     def flush(self) -> None:
@@ -1254,7 +1356,11 @@ class BlockingWriter:
         self._runner.run(self._writer.flush())
 
     def close(self, timeout: float | None = None) -> None:
-        """See :meth:`AsyncWriter.close`."""
+        """Flush, stop the writer and log its counters; see :meth:`AsyncWriter.close`.
+
+        Args:
+            timeout: seconds to wait for delivery (``max_close_wait`` by default).
+        """
         _unregister_at_exit(self._at_exit)
         self._runner.run(self._writer.close(timeout))
 

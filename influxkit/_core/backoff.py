@@ -75,7 +75,15 @@ class RetryPolicy:
 
     def delay(self, retry: int, *, retry_after: float | None = None,
               rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry number ``retry`` (1 for the first)."""
+        """Seconds to wait before retry number ``retry``: a random time between 0 and
+        :meth:`ceiling`, or ``retry_after`` if that is longer.
+
+        Args:
+            retry: the number of the retry, 1 for the first.
+            retry_after: the server's ``Retry-After``, in seconds, if it gave one.
+            rng: the random number generator to draw with (the ``random`` module's
+                by default).
+        """
         wait = (rng or random).uniform(0.0, self.ceiling(retry))
         if retry_after is not None:
             wait = max(wait, retry_after)
@@ -84,7 +92,20 @@ class RetryPolicy:
     def next_delay(self, error: BaseException, retry: int, elapsed: float, *,
                    rng: random.Random | None = None) -> float | None:
         """The wait before retry number ``retry`` after ``error``, ``elapsed`` seconds
-        after the first attempt; None when the batch should be given up."""
+        after the first attempt; None when the batch should be given up.
+
+        Args:
+            error: what the attempt raised.
+            retry: the number of the retry, 1 for the first.
+            elapsed: seconds since the first attempt.
+            rng: the random number generator to draw with (the ``random`` module's
+                by default).
+
+        Returns:
+            Seconds to wait (at least the server's ``Retry-After``), or None when the
+            error is not worth retrying, the retries are used up, or the wait would end
+            more than ``max_retry_time`` seconds after the first attempt.
+        """
         if not self.retryable(error) or retry > self.max_retries:
             return None
         retry_after = error.retry_after if isinstance(error, InfluxDBHTTPError) else None

@@ -118,7 +118,16 @@ class Server:
     def write_endpoint(self, *, org: str | None, rp: str | None) -> WriteEndpoint:
         """The endpoint of a write: 2.x's own with an organisation (a bucket needs no
         DBRP mapping there), 3.x's own unless a retention policy is named (which only
-        its ``/write`` maps, to a database of its own), else ``/write``."""
+        its ``/write`` maps, to a database of its own), else ``/write``.
+
+        Args:
+            org: the organisation of the write (2.x), if any.
+            rp: the retention policy of the write, if any.
+
+        Returns:
+            ``"v2"`` (``/api/v2/write``), ``"v3"`` (``/api/v3/write_lp``) or ``"v1"``
+            (``/write``).
+        """
         if self.major == 2 and org:
             return "v2"
         if self.major == 3 and not rp:
@@ -133,6 +142,14 @@ class Server:
 
         An unknown server gets only spellings that every server reads the same:
         ``ns``, ``ms``, ``s``, with microseconds sent as nanoseconds.
+
+        Args:
+            precision: the precision, by its canonical name (``"ns"``, ``"u"``,
+                ``"ms"``, ``"s"``, ``"m"``, ``"h"``).
+            endpoint: the write's endpoint, as :meth:`write_endpoint` says.
+
+        Returns:
+            The spelling to send, and the factor to multiply each time by.
         """
         if precision in _AS_SECONDS and not (self.major == 1 and endpoint == "v1"):
             return ("second" if endpoint == "v3" else "s"), _AS_SECONDS[precision]

@@ -101,34 +101,46 @@ class _Marker:
 # The markers are ``Annotated`` types: a type checker sees the plain type (``FLOAT``
 # is ``float``), so classes using them type-check; the encoder reads the marker.
 
-#: The measurement (a ``str``). At most one; without it, the class name.
 MEASUREMENT = Annotated[str, _Marker("MEASUREMENT")]
-#: The time as an integer, taken to be in the write's precision (ns by default); one
-#: before 1971 there is refused as one in the wrong unit (use TIMEDT for such times).
+"""The measurement (a ``str``). At most one; without it, the class name."""
+
 TIMEINT = Annotated[int, _Marker("TIMEINT")]
-#: The time as an ISO 8601 / RFC 3339 string; up to nine fractional digits kept.
+"""The time as an integer, taken to be in the write's precision (ns by default); one
+before 1971 there is refused as one in the wrong unit (use TIMEDT for such times)."""
+
 TIMESTR = Annotated[str, _Marker("TIMESTR")]
-#: The time as a ``datetime`` (naive means UTC); pandas.Timestamp keeps nanoseconds.
+"""The time as an ISO 8601 / RFC 3339 string; up to nine fractional digits kept."""
+
 TIMEDT = Annotated[dt.datetime, _Marker("TIMEDT")]
-#: A tag: a ``str`` (a number is written as ``str()`` writes it); None or ``""``
-#: leaves it out.
+"""The time as a ``datetime`` (naive means UTC); pandas.Timestamp keeps nanoseconds."""
+
 TAG = Annotated[str, _Marker("TAG")]
-#: A tag from an Enum member (written by name) or a ``str``.
+"""A tag: a ``str`` (a number is written as ``str()`` writes it); None or ``""`` leaves
+it out."""
+
 TAGENUM = Annotated[Union[enum.Enum, str], _Marker("TAGENUM")]  # noqa: UP007
-#: A boolean field.
+"""A tag from an Enum member (written by name) or a ``str``."""
+
 BOOL = Annotated[bool, _Marker("BOOL")]
-#: An integer field (64-bit signed).
+"""A boolean field."""
+
 INT = Annotated[int, _Marker("INT")]
-#: A float field from a :class:`~decimal.Decimal` (or a float, or an int), written as
-#: its float64; one whose float64 is another number (more digits than a float64 holds,
-#: an integer beyond 2**53) is refused rather than rounded.
+"""An integer field (64-bit signed)."""
+
 DECIMAL = Annotated[Union[Decimal, float], _Marker("DECIMAL")]  # noqa: UP007
-#: A float field (an ``int`` value is written as a float, if a float64 holds it exactly).
+"""A float field from a :class:`~decimal.Decimal` (or a float, or an int), written as
+its float64; one whose float64 is another number (more digits than a float64 holds,
+an integer beyond 2**53) is refused rather than rounded."""
+
 FLOAT = Annotated[float, _Marker("FLOAT")]
-#: A string field.
+"""A float field (an ``int`` value is written as a float, if a float64 holds it
+exactly)."""
+
 STR = Annotated[str, _Marker("STR")]
-#: A string field from an Enum member (written by name) or a ``str``.
+"""A string field."""
+
 ENUM = Annotated[Union[enum.Enum, str], _Marker("ENUM")]  # noqa: UP007
+"""A string field from an Enum member (written by name) or a ``str``."""
 
 _MARKERS: Final[dict[Any, str]] = {
     MEASUREMENT: "MEASUREMENT",

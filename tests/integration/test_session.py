@@ -368,3 +368,15 @@ def test_encoded_lines_pass_through_without_extra_tags_again() -> None:
     with pytest.raises(LineProtocolError, match="precision 's' cannot be written") as caught:
         serialize([in_milliseconds, lines], precision="ms")
     assert caught.value.index == 1
+
+
+def test_a_write_in_another_precision_than_the_sessions_is_refused(
+        blocking: InfluxDBClient) -> None:
+    session = blocking.session(precision="s")
+    with pytest.raises(ValueError, match=r"precision='ms': this session writes in "
+                                         r"precision 's'.*session\(precision='ms'\)"):
+        session.write("m v=1 1700000000000", precision="ms")
+    assert session.pending == 0  # nothing kept
+    session.write("m v=1 1700000000", precision="s")  # its own: taken
+    assert session.pending == 1
+    assert session.rollback() == 1
