@@ -98,7 +98,8 @@ class InfluxDBClient(Generic[M]):
         ssl: ``True`` for HTTPS, or an :class:`ssl.SSLContext` (implies HTTPS) to
             trust a private certificate authority.
         unix_socket: path of the server's unix domain socket.
-        username, password: credentials for HTTP basic authentication.
+        username: the user name, for HTTP basic authentication.
+        password: the user's password, for HTTP basic authentication.
         token: a token, sent as ``Authorization: Token ...`` (InfluxDB 2.x and 3.x).
         auth_scheme: how the token is sent: ``"Token"``, or ``"Bearer"`` (3.x only;
             2.x refuses it).
@@ -424,6 +425,10 @@ class InfluxDBClient(Generic[M]):
         One difference: the port of a ``udp+influxdb://`` URL is the UDP port here
         (influxdb-python reads it as the HTTP port and takes ``udp_port=`` for UDP);
         ``udp_port=`` still wins, and the HTTP port is ``port=`` (8086 by default).
+
+        Args:
+            dsn: the URL, as :meth:`from_url` reads it.
+            **kwargs: constructor arguments, which win over the URL's.
         """
         return cls(**merge_options(parse_url(dsn), kwargs))
 
@@ -495,6 +500,10 @@ class InfluxDBClient(Generic[M]):
         Override this, or call it with keyword arguments for
         :class:`aiohttp.ClientSession`, to use aiohttp features the constructor does
         not cover. The client keeps one session per event loop.
+
+        Args:
+            **kwargs: keyword arguments of :class:`aiohttp.ClientSession`, over the
+                client's own (its connector, timeout, headers...).
         """
         return await self._transport.new_session(**kwargs)
 
@@ -591,6 +600,9 @@ class InfluxDBClient(Generic[M]):
         """The server's health, from its ``/health`` (InfluxDB 1.8 and later, 2.x, 3.x):
         at least ``status`` (``"pass"`` when it is ready) and ``version`` where the
         server says it.
+
+        Args:
+            timeout: seconds the call may take, instead of the client's timeout.
 
         Raises:
             NotSupportedError: on InfluxDB 1.7 and earlier, which have no ``/health``
@@ -747,32 +759,41 @@ class InfluxDBClient(Generic[M]):
         Two forms, by the first argument:
 
         ``write_points(points, time_precision=None, database=None, retention_policy=None,
-        tags=None, batch_size=None, protocol='json', consistency=None)``
-            ``points``: anything :meth:`write` accepts (a list of point dicts in
-            influxdb-python, or of line protocol strings with ``protocol='line'``).
-
+        tags=None, batch_size=None, protocol='json', consistency=None)``, and
         ``write_points(dataframe, measurement, tags=None, tag_columns=None,
         field_columns=None, time_precision=None, database=None, retention_policy=None,
-        batch_size=None, protocol='line')``
-            ``dataframe``: a pandas or polars DataFrame, as influxdb-python's
-            ``DataFrameClient`` writes it. ``tag_columns`` are written as tags; the
-            fields are ``field_columns``, or by default every other column (other
-            columns are not written). Column names that are not strings are written
-            as ``str()`` writes them (a column ``0`` is the field ``"0"``).
+        batch_size=None, protocol='line')``.
 
         Args:
-            time_precision: unit of integer timestamps: ``'n'`` or ``'ns'`` (the
-                default), ``'u'``, ``'ms'``, ``'s'``, ``'m'``, ``'h'``. Datetimes are
-                converted to it exactly; one finer than it is refused.
-            database: the database; the client's by default.
-            retention_policy: the retention policy; the database's default by default.
-            tags: tags shared by every point. A point's own tags (a DataFrame's tag
-                columns) win; a shared tag fills in where a point has none.
-            batch_size: points per request (by default, requests of about 8 MB).
-            protocol: ``'json'`` or ``'line'``: accepted for compatibility, they make
-                no difference (every input is sent as line protocol).
-            consistency: only None: the write consistency of InfluxDB Enterprise
-                clusters is not sent.
+            points: anything :meth:`write` accepts (a list of point dicts in
+                influxdb-python, or of line protocol strings with ``protocol='line'``);
+                or a pandas or polars DataFrame, as influxdb-python's
+                ``DataFrameClient`` writes it.
+            *args: the form's other arguments, by position (a DataFrame's
+                ``measurement`` first).
+            **kwargs: the form's other arguments, by name:
+
+                - ``measurement`` (DataFrames): the measurement.
+                - ``tag_columns`` (DataFrames): the columns written as tags.
+                - ``field_columns`` (DataFrames): the columns written as fields; by
+                  default every other column (other columns are not written). Column
+                  names that are not strings are written as ``str()`` writes them (a
+                  column ``0`` is the field ``"0"``).
+                - ``time_precision``: unit of integer timestamps: ``'n'`` or ``'ns'``
+                  (the default), ``'u'``, ``'ms'``, ``'s'``, ``'m'``, ``'h'``.
+                  Datetimes are converted to it exactly; one finer than it is refused.
+                - ``database``: the database; the client's by default.
+                - ``retention_policy``: the retention policy; the database's default
+                  by default.
+                - ``tags``: tags shared by every point. A point's own tags (a
+                  DataFrame's tag columns) win; a shared tag fills in where a point has
+                  none.
+                - ``batch_size``: points per request (by default, requests of about
+                  8 MB).
+                - ``protocol``: ``'json'`` or ``'line'``: accepted for compatibility,
+                  they make no difference (every input is sent as line protocol).
+                - ``consistency``: only None: the write consistency of InfluxDB
+                  Enterprise clusters is not sent.
 
         Returns:
             ``True`` (a coroutine of it in async mode).
@@ -880,14 +901,23 @@ class InfluxDBClient(Generic[M]):
         await w.write(...)``); in blocking mode a :class:`BlockingWriter` (``with
         client.writer() as w: w.write(...)``), also closed at interpreter exit.
 
-        Options (defaults): ``db``, ``rp``, ``precision`` (the client's database, the
-        default retention policy, ``'ns'``); ``batch_size`` (5,000 points),
-        ``batch_bytes`` (4 MiB), ``flush_interval`` (1 s), ``jitter_interval`` (0 s);
-        ``retry``: a :class:`RetryPolicy`; ``concurrency`` (2 requests in flight);
-        ``max_buffer_points`` (200,000), ``max_buffer_bytes`` (64 MiB), ``when_full``
-        (``'wait'``, ``'drop_oldest'`` or ``'spill'``); ``spill_dir`` (none);
-        ``max_close_wait`` (300 s); callbacks ``on_success(batch)``,
-        ``on_error(batch, error)``, ``on_retry(batch, error, delay)``.
+        Args:
+            **options: the writer's options, with their defaults: ``db``, ``rp``,
+                ``precision`` (the client's database, the default retention policy,
+                ``'ns'``); ``batch_size`` (5,000 points), ``batch_bytes`` (4 MiB),
+                ``flush_interval`` (1 s), ``jitter_interval`` (0 s); ``retry``: a
+                :class:`RetryPolicy`; ``concurrency`` (2 requests in flight);
+                ``max_buffer_points`` (200,000), ``max_buffer_bytes`` (64 MiB),
+                ``when_full`` (``'wait'``, ``'drop_oldest'`` or ``'spill'``);
+                ``spill_dir`` (none), ``fsync`` (``True``); ``max_close_wait``
+                (300 s); callbacks ``on_success(batch)``, ``on_error(batch, error)``,
+                ``on_retry(batch, error, delay)``. :class:`AsyncWriter` describes each.
+
+        Returns:
+            An :class:`AsyncWriter`, or a :class:`BlockingWriter` in blocking mode.
+
+        Raises:
+            ValueError: for an option out of its range.
         """
         return self._modes.adapt(AsyncWriter(self._engine, **options), BlockingWriter)
 
