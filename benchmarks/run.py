@@ -865,15 +865,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="small sizes for a smoke run (about 3 minutes)")
     parser.add_argument("--only", action="append", default=[], metavar="WORKLOAD",
                         help="run only these workloads (repeatable, or comma-separated): "
-                             f"{', '.join(BY_NAME)}, or the groups {', '.join(GROUPS)}")
+                             f"{', '.join(BY_NAME)}, or the groups {', '.join(GROUPS)}, "
+                             "or cli (bench_cli.py: the command line against influx)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (3; 2 with --quick)")
     parser.add_argument("--output", help="where to write the report (default: "
                         "benchmarks/results/<date>.md; .data/quick-results.md with --quick)")
     args = parser.parse_args(argv)
     selected: list[str] = []
+    args.cli = not "".join(args.only).strip()  # bench_cli.py, in a full run or --only cli
     for item in ",".join(args.only).split(","):
         item = item.strip()
         if not item:
+            continue
+        if item == "cli":
+            args.cli = True
             continue
         names = GROUPS.get(item, [item])
         for name in names:
@@ -881,7 +886,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                 parser.error(f"unknown workload {name!r}: choose from {', '.join(BY_NAME)}")
             if name not in selected:
                 selected.append(name)
-    args.workloads = [w for w in WORKLOADS if not selected or w.name in selected]
+    args.workloads = [w for w in WORKLOADS if w.name in selected or not args.only]
     if args.rounds is None:
         args.rounds = 2 if args.quick else 3
     if args.rounds < 1 or args.rounds > 9:
@@ -891,6 +896,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.workloads:  # --only cli
+        return run_cli_bench(args)
     started = time.perf_counter()
     try:
         import influxkit  # noqa: F401
@@ -943,7 +950,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("\n".join(problems))
     log(f"\nreport written to {os.path.relpath(output, REPO)} "
         f"({elapsed / 60:.1f} minutes)")
-    return 0
+    return run_cli_bench(args)
+
+
+def run_cli_bench(args: argparse.Namespace) -> int:
+    """The command line against influx (benchmarks/bench_cli.py, its own report)."""
+    if not args.cli:
+        return 0
+    extra = ["--quick"] if args.quick else []
+    return subprocess.call([sys.executable, os.path.join(HERE, "bench_cli.py"), *extra,
+                            "--rounds", str(args.rounds)])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("the client", ("influxkit._client",)),
     ("the front door", ("influxkit",)),
     ("the other clients' names", ("influxkit.compat",)),
+    ("the command line", ("influxkit.cli", "influxkit.__main__")),
 ]
 
 # Independent layers side by side: the encoders and the result model know nothing of
