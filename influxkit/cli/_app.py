@@ -23,6 +23,7 @@ from influxkit import (
     PartialWriteError,
     __version__,
 )
+from influxkit._core.influxql import quote_ident
 
 from ._connect import ConnectionOptions, connect
 from ._errors import (
@@ -640,11 +641,6 @@ def parse_time(text: str, now: datetime.datetime | None = None) -> datetime.date
     return when
 
 
-def _quote(name: str) -> str:
-    """An InfluxQL identifier, double-quoted."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _field_types(client: InfluxDBClient[Any], source: str, tags: list[str]
                  ) -> dict[str, Any]:
     """pyarrow types of a measurement's columns: its tags are strings, each field has
@@ -739,8 +735,8 @@ def export(measurement: str, fmt: str | None, output: str | None, epoch: str,
         if client.db is None:
             raise CliError("no database: give --database, a URL ending in /DATABASE, or "
                            "$INFLUX_DATABASE", EXIT_USAGE)
-        source = (f"{_quote(client.db)}.{_quote(rp)}.{_quote(measurement)}" if rp
-                  else _quote(measurement))
+        source = (f"{quote_ident(client.db)}.{quote_ident(rp)}.{quote_ident(measurement)}" if rp
+                  else quote_ident(measurement))
         tags = _tag_keys(client, source)
         types = _field_types(client, source, tags) if fmt == "parquet" else None
         first = last = None
