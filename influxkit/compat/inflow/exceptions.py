@@ -37,6 +37,7 @@ from influxkit import (
     LineProtocolError,
 )
 from influxkit import QueryFailedException as _QueryFailed
+from influxkit.compat._classes import combined
 
 __all__ = [
     "DatabaseNotFoundException",
@@ -83,7 +84,6 @@ class ForbiddenException(InfluxDBException):
 
 _INFLOW_CLASSES = (QueryFailedException, WriteFailedException, DatabaseNotFoundException,
                    UnauthorizedException, ForbiddenException, InfluxDBException)
-_MADE: dict[tuple[type[BaseException], ...], type[InfluxDBException]] = {}
 
 
 def _inflow_bases(cls: type[BaseException]) -> tuple[type[InfluxDBException], ...]:
@@ -133,14 +133,8 @@ def _rewrap(bases: tuple[type[InfluxDBException], ...], error: InfluxDBError
 
 def _combined(bases: tuple[type[BaseException], ...]) -> type[InfluxDBException]:
     """The class that is each of ``bases`` at once, named after the first; made once."""
-    cls = _MADE.get(bases)
-    if cls is None:
-        first = bases[0]
-        cls = type(first.__name__, bases, {"__module__": __name__,
-                                          "__qualname__": first.__qualname__,
-                                          "__doc__": first.__doc__})
-        cls = _MADE.setdefault(bases, cls)
-    return cls
+    made: type[InfluxDBException] = combined(bases, __name__)
+    return made
 
 
 def translate(error: InfluxDBError, *, write: bool) -> InfluxDBError:

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import influxkit
+from influxkit.compat._classes import combined
 
 __all__ = ["InfluxDBClientError", "InfluxDBServerError"]
 
@@ -90,7 +91,6 @@ class InfluxDBServerError(influxkit.InfluxDBServerError):
 
 
 _CLASSES = (InfluxDBClientError, InfluxDBServerError)
-_MADE: dict[tuple[type[BaseException], ...], type[influxkit.InfluxDBError]] = {}
 
 
 def _reduce(error: influxkit.InfluxDBError, arguments: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -104,14 +104,8 @@ def _reduce(error: influxkit.InfluxDBError, arguments: tuple[Any, ...]) -> tuple
 
 def _combined(bases: tuple[type[BaseException], ...]) -> type[influxkit.InfluxDBError]:
     """The class that is each of ``bases`` at once, named after the first; made once."""
-    cls = _MADE.get(bases)
-    if cls is None:
-        first = bases[0]
-        cls = type(first.__name__, bases, {"__module__": __name__,
-                                          "__qualname__": first.__qualname__,
-                                          "__doc__": first.__doc__})
-        cls = _MADE.setdefault(bases, cls)
-    return cls
+    made: type[influxkit.InfluxDBError] = combined(bases, __name__)
+    return made
 
 
 def _body(error: influxkit.InfluxDBHTTPError) -> str:
