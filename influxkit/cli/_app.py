@@ -127,7 +127,8 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
         logger.addHandler(_LogHandler())
     logger.propagate = False
     logger.setLevel({0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG))
-    writer.setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
+    # Its reports are errors: above them, they are left to the command's own.
+    writer.setLevel(logging.CRITICAL if verbose == 0 else logging.NOTSET)
     return restore
 
 

@@ -411,7 +411,7 @@ class _Load:
         failed = stats.points_failed + stats.points_dropped
         rate = stats.points_written / seconds if seconds > 0 else 0.0
         self.ui.summary(
-            f"{stats.points_written:,} points written to {db!r} in {seconds:.2f} s "
+            f"{stats.points_written:,} point(s) written to {db!r} in {seconds:.2f} s "
             f"({rate:,.0f} points/s); {failed:,} failed, {len(counts.bad):,} bad "
             f"line(s) not sent, {stats.points_retried:,} retried")
         spill = self.options.spill_dir

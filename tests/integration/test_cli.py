@@ -82,7 +82,7 @@ def test_line_protocol_gzipped_lands_exactly(influxdb_server: InfluxDBServer, da
                    b"m,host=b\\ c f=-0.5 %d\n" % (T0, T0 + 1))
     result = run("write", str(path), "--url", url(influxdb_server, database))
     assert result.exit_code == 0, result.stderr
-    assert "2 points written" in result.stderr
+    assert "2 point(s) written" in result.stderr
     stored = rows(influxdb_server, database, 'SELECT * FROM "m"')
     assert stored == [
         {"time": T0, "b": True, "f": 1.0, "host": "a", "i": 2, "s": "two\nlines"},
@@ -172,6 +172,8 @@ def test_a_missing_database(influxdb_server: InfluxDBServer, tmp_path: Path) -> 
     result = run("write", str(path), "--url", url(influxdb_server, "no_such_db"))
     assert result.exit_code == 1
     assert "influxkit create-database no_such_db" in result.stderr
+    # Said once, by the command: not again by the batching writer's log.
+    assert result.stderr.count('database not found: "no_such_db"') == 1, result.stderr
 
 
 # -- query and export --------------------------------------------------------------------------
@@ -333,7 +335,7 @@ def test_python_m_influxkit_reads_standard_input(influxdb_server: InfluxDBServer
                            url(influxdb_server, database)], input=gzip.compress(data),
                           capture_output=True, env=subprocess_env(), timeout=60)
     assert done.returncode == 0, done.stderr
-    assert b"1,000 points written" in done.stderr
+    assert b"1,000 point(s) written" in done.stderr
     assert count(influxdb_server, database) == 1000
     refused = subprocess.run([sys.executable, "-m", "influxkit", "ping", "--url",
                               "http://127.0.0.1:9", "--timeout", "2"], capture_output=True,
@@ -374,7 +376,7 @@ def test_the_progress_bar_on_a_terminal(influxdb_server: InfluxDBServer, databas
     assert "points/s" in shown
     assert "retries" in shown
     assert "many.lp" in shown
-    assert "20,000 points written" in shown
+    assert "20,000 point(s) written" in shown
     assert "\x1b[" in shown  # drawn for a terminal (cursor moves, colours)
     assert count(influxdb_server, database) == 20_000
 
