@@ -54,7 +54,7 @@ call of the factory starts one, and all are stopped at the end of the session)::
 
     @pytest.fixture(scope="session")
     def udp_server(influxdb_server_factory):
-        return influxdb_server_factory(udp=True, extra_config={"max-body-size": 1000})
+        return influxdb_server_factory(udp=True, extra_config={"http": {"max-body-size": 1000}})
 
     @pytest.fixture                           # one to restart, pause or stop
     def own_server(influxdb_server_factory):
