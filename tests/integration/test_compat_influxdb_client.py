@@ -856,3 +856,35 @@ async def test_run_inside_a_running_loop(target: Target, bucket: str) -> None:
                                             write_precision="s")
     await asyncio.sleep(0)
     assert target.stored(bucket, "m") == [{"time": rfc3339(SECONDS), "v": 1}]
+
+
+def test_influxdb_1x_credentials_as_the_token(influxdb_auth_server: InfluxDBServer) -> None:
+    # InfluxDB 1.8's documented way for this client: token "username:password", org "-".
+    server = influxdb_auth_server
+    bucket = f"compat_{uuid.uuid4().hex[:12]}"
+    server.query(f'CREATE DATABASE "{bucket}"')
+    try:
+        url = f"http://{server.host}:{server.port}"
+        token = f"{server.admin_username}:{server.admin_password}"
+        with InfluxDBClient(url=url, token=token, org="-") as client, \
+                client.write_api(write_options=SYNCHRONOUS) as write_api:
+            write_api.write(bucket=f"{bucket}/autogen", record=f"mem used=23.5 {SECONDS}",
+                            write_precision="s")
+
+        async def write_async() -> None:
+            async with InfluxDBClientAsync(url=url, token=token, org="-") as client:
+                assert await client.write_api().write(
+                    bucket=bucket, record=f"mem used=24.5 {SECONDS + 1}",
+                    write_precision="s") is True
+
+        asyncio.run(write_async())
+        answer = server.query('SELECT "used" FROM "mem"', db=bucket)
+        assert answer["results"][0]["series"][0]["values"] == [
+            [rfc3339(SECONDS), 23.5], [rfc3339(SECONDS + 1), 24.5]]
+        with InfluxDBClient(url=url, token=f"{server.admin_username}:wrong-pw",
+                            org="-") as client, pytest.raises(ApiException) as caught:
+            client.write_api(write_options=SYNCHRONOUS).write(bucket=bucket, record="m v=1")
+        assert caught.value.status == 401
+        assert "wrong-pw" not in str(caught.value)
+    finally:
+        server.query(f'DROP DATABASE "{bucket}"')

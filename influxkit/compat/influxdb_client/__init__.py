@@ -32,7 +32,9 @@ influxdb-client 1.50's signatures, defaults and return values::
   ``influxkit`` attribute, for InfluxQL queries), ``InfluxDBClientAsync`` an async-mode
   one. With ``org``, writes to InfluxDB 2.x go to ``/api/v2/write`` (the bucket as
   given); elsewhere to ``/write``, where a bucket ``db/rp`` is database ``db`` and
-  retention policy ``rp``, as InfluxDB 1.8's ``/api/v2/write`` reads it.
+  retention policy ``rp``, as InfluxDB 1.8's ``/api/v2/write`` reads it. A token
+  ``"username:password"`` (1.8's way for this client) is sent as HTTP basic auth,
+  which every 1.x server reads.
   ``from_env_properties`` reads ``INFLUXDB_V2_*`` (default tags from
   ``INFLUXDB_V2_TAG_<NAME>``), ``from_config_file`` an INI, TOML or JSON file.
 - ``write_api(SYNCHRONOUS)`` writes with influxkit's ``write()``; ``ASYNCHRONOUS`` does

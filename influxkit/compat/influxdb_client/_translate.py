@@ -139,7 +139,10 @@ def connection(url: Any, token: str | None, org: str | None, debug: Any, timeout
     if kwargs.get("verify_ssl", True) is False:
         options["verify_ssl"] = False
     username, password = kwargs.get("username"), kwargs.get("password")
-    if kwargs.get("auth_basic") and token:
+    if token and (kwargs.get("auth_basic") or ":" in token):
+        # InfluxDB 1.8's way for this client: the token "user:password", which 1.8
+        # also reads from "Authorization: Token"; earlier 1.x servers only from basic
+        # auth, which 1.8 reads too. 2.x and 3.x tokens have no colon.
         username, _, password = token.partition(":")
     if username and password:
         # influxdb-client prefers the username and password to the token too.

@@ -91,7 +91,8 @@ class InfluxDBClient:
 
     Args:
         url: the server (``http://localhost:8086``), with any path prefix.
-        token: the API token (``Authorization: Token ...``).
+        token: the API token (``Authorization: Token ...``); InfluxDB 1.x's
+            ``"username:password"`` is sent as HTTP basic auth, which every 1.x reads.
         debug: log influxkit's requests (the ``influxkit`` logger at DEBUG).
         timeout: milliseconds for a whole request, or a ``(connect, read)`` pair.
         enable_gzip: compress writes and ask for compressed answers.
