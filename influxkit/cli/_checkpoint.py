@@ -12,7 +12,8 @@ is read again. A record torn by a crash is ignored (the one before it holds).
 
 A hard crash (kill -9, a power cut) between the writer taking a piece and its record
 reaching the disk makes the next run send that piece again: InfluxDB stores a point
-written twice (same measurement, tags and time) once.
+written twice (same measurement, tags and time) once, but a line without a time twice,
+each with the time the server gave it.
 """
 
 from __future__ import annotations
