@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import sys
+import uuid
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
 
 from influxkit.testing import InfluxDBServer
+from influxkit.testing.pytest_plugin import InfluxDBServerFactory
 
 DEMO = pathlib.Path(__file__).parents[2] / "examples" / "demo.py"
 READINGS = 12 * 86_400
@@ -25,6 +28,23 @@ def demo() -> ModuleType:
     sys.modules[spec.name] = module  # dataclass-like classes look their module up
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def demo_server(influxdb_server_factory: InfluxDBServerFactory) -> Iterator[InfluxDBServer]:
+    """A server of this module's own: the demo's two million points, and their removal,
+    keep an influxd busy for a while after, which the suite's shared server is spared."""
+    server = influxdb_server_factory(private=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def demo_database(demo_server: InfluxDBServer) -> Iterator[str]:
+    name = f"demo_{uuid.uuid4().hex}"
+    demo_server.create_database(name)
+    yield name
+    demo_server.drop_database(name)
 
 
 def measurements(server: InfluxDBServer, db: str) -> list[str]:
@@ -48,8 +68,9 @@ def url_of(server: InfluxDBServer, db: str) -> str:
 
 
 def test_the_demo_uses_the_database_of_the_url_and_keeps_only_when_asked(
-        demo: ModuleType, influxdb_server: InfluxDBServer, database: str,
+        demo: ModuleType, demo_server: InfluxDBServer, demo_database: str,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    influxdb_server, database = demo_server, demo_database
     influxdb_server.write("mine value=1", db=database)  # the user's own data
     monkeypatch.setenv("INFLUX_URL", url_of(influxdb_server, database))
 
@@ -85,8 +106,9 @@ def test_the_demo_uses_the_database_of_the_url_and_keeps_only_when_asked(
 
 
 def test_a_database_the_demo_creates_is_dropped(
-        demo: ModuleType, influxdb_server: InfluxDBServer, monkeypatch: pytest.MonkeyPatch,
+        demo: ModuleType, demo_server: InfluxDBServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    influxdb_server = demo_server
     # The URL names no database: the demo makes influxkit_demo, and drops it at the end.
     names = databases(influxdb_server)
     assert "influxkit_demo" not in names
