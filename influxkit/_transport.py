@@ -32,7 +32,6 @@ import threading
 import time
 import weakref
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -180,8 +179,6 @@ class Transport:
         # closes are closed first (see _close_session).
         self._responses: dict[asyncio.AbstractEventLoop,
                               weakref.WeakSet[aiohttp.ClientResponse]] = {}
-        # What closes each loop's session when that loop shuts down (_close_at_loop_shutdown).
-        self._watchers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
         _transports.add(self)
         self.opener: Callable[[], Awaitable[aiohttp.ClientSession]] = self.new_session
         """Makes the session of a loop that has none (the client's ``create_session``,
@@ -218,7 +215,6 @@ class Transport:
         }
         session = aiohttp.ClientSession(**options)
         self._sessions[loop] = session
-        await _close_at_loop_shutdown(self, loop, session)
         return session
 
     async def session(self) -> aiohttp.ClientSession:
@@ -293,7 +289,6 @@ class Transport:
         session is forgotten."""
         for loop, session in list(self._sessions.items()):
             del self._sessions[loop]
-            self._watchers.pop(loop, None)
             yield loop, _close_session(session, self._responses.pop(loop, ()))
 
     def _forget(self) -> None:
@@ -307,10 +302,6 @@ class Transport:
         request opens a session of its own.
         """
         sessions, self._sessions, self._responses = self._sessions, {}, {}
-        # Their watchers are kept, never finalised: finalising one would signal the
-        # parent's loop (through the wake-up pipe the child shares).
-        _FORKED_WATCHERS.extend(self._watchers.values())
-        self._watchers = {}
         for session in sessions.values():
             connector = session.connector
             if connector is not None:
@@ -470,33 +461,6 @@ def _error_message(response: aiohttp.ClientResponse, body: bytes) -> str:
         if message:
             return str(message)
     return header or text or response.reason or "no message"
-
-
-_FORKED_WATCHERS: Final[list[AsyncGenerator[None, None]]] = []
-
-
-async def _close_at_loop_shutdown(transport: Transport, loop: asyncio.AbstractEventLoop,
-                                  session: aiohttp.ClientSession) -> None:
-    """Close ``session`` when its loop shuts down, if it is still open then.
-
-    A client used under ``asyncio.run()`` and not closed in it (or closed later, from
-    outside that loop, once the loop is gone) would otherwise leave its connections to
-    the garbage collector. ``asyncio.run()`` (and any loop's ``shutdown_asyncgens()``)
-    closes the asynchronous generators started on the loop before closing it: a
-    generator waiting here does the closing then.
-    """
-
-    async def watch() -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            if transport._sessions.get(loop) is session:
-                del transport._sessions[loop]
-                await _close_session(session, transport._responses.pop(loop, ()))
-
-    watcher = watch()
-    await watcher.__anext__()  # started on this loop: the loop now knows of it
-    transport._watchers[loop] = watcher  # until the session is closed or forgotten
 
 
 async def _close_session(session: aiohttp.ClientSession,

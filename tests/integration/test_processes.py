@@ -243,39 +243,6 @@ def test_a_blocking_client_never_closed_says_nothing_at_exit(
     assert (done.returncode, done.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("switched", [False, True], ids=["async", "blocking then async"])
-def test_a_client_left_open_under_asyncio_run_is_closed_with_its_loop(
-        influxdb_server: InfluxDBServer, database: str, switched: bool) -> None:
-    # asyncio.run() ends, and closes its loop, with the client's session still open:
-    # its connection is closed then, not left to the garbage collector (which would say
-    # so under -X dev, as a ResourceWarning of an unclosed transport).
-    script = textwrap.dedent(f"""
-        import asyncio, gc
-        from influxkit import InfluxDBClient
-
-        client = InfluxDBClient(host={influxdb_server.host!r}, port={influxdb_server.port},
-                                db={database!r}, mode={"blocking" if switched else "async"!r})
-        if {switched!r}:
-            client.write("m v=1i")
-            client.mode = "async"
-
-        async def main():
-            await client.write("m v=2i")
-            return await client.query("SELECT count(v) FROM m")
-
-        answer = asyncio.run(main())
-        assert answer["results"][0]["series"][0]["values"][0][1] == (2 if {switched!r} else 1)
-        if {switched!r}:
-            client.mode = "blocking"
-            client.close()
-        del client
-        gc.collect()
-    """)
-    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error", "-c", script],
-                          capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stderr) == (0, "")
-
-
 def test_a_forked_child_says_nothing_at_exit(influxdb_server: InfluxDBServer,
                                              database: str) -> None:
     # The child inherits the parent's open session, opens its own, and exits without
