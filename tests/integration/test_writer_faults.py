@@ -165,13 +165,15 @@ async def test_a_server_unreachable_behind_the_proxy_and_back(
 async def test_several_requests_in_flight(client: InfluxDBClient, proxy: FaultProxy,
                                           influxdb_server: InfluxDBServer,
                                           database: str) -> None:
-    proxy.delay(0.3, count=None)
-    started = time.monotonic()
+    # The first four answers are held back 1 s (within the client's timeout): a writer
+    # sending one batch at a time would send its second 1 s after its first; one with
+    # four in flight sends four before the first answer comes back.
+    proxy.delay(1.0, count=4)
     async with client.writer(batch_size=100, concurrency=4) as writer:
         await writer.write(points(800))
-    elapsed = time.monotonic() - started
-    # Eight batches held 0.3 s each: one at a time would take 2.4 s.
-    assert elapsed < 1.8
+    writes = [r for r in proxy.requests if r.path.endswith("/write")]
+    assert [r.status for r in writes] == [204] * 8
+    assert writes[3].time - writes[0].time < 1.0
     assert stored(influxdb_server, database) == list(range(800))
     await asyncio.sleep(0)
 
