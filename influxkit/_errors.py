@@ -106,9 +106,9 @@ _DATABASE_NOT_FOUND: Final = "database not found"
 # ("query error: database not found: db", "Cannot retrieve database: External error:
 # database not found: db"), 2.x's /write ("no dbrp mapping found") and 2.x's
 # /api/v2/write ('bucket "db" not found', tenant.ErrBucketNotFoundByName).
-_NOT_FOUND: Final = re.compile(r'(?:^|: )database not found\b|^no dbrp mapping found'
-                               r'|^bucket (?:"(?:[^"\\]|\\.)*" )?not found$')
-_BUCKET_NOT_FOUND: Final = re.compile(r'^bucket ("(?:[^"\\]|\\.)*") not found$')
+_BUCKET_NOT_FOUND: Final = re.compile(r'^bucket (?:("(?:[^"\\]|\\.)*") )?not found$')
+_NOT_FOUND: Final = re.compile(r'(?:^|: )database not found\b|^no dbrp mapping found|'
+                               + _BUCKET_NOT_FOUND.pattern)
 
 
 def _names_missing_database(message: str) -> bool:
@@ -333,7 +333,7 @@ class DatabaseNotFoundError(InfluxDBClientError):
         match = re.search(rf"(?:^|: ){_DATABASE_NOT_FOUND}: (.+)", message, re.DOTALL)
         if match is None:
             match = _BUCKET_NOT_FOUND.match(message)
-        if match is None:
+        if match is None or match.group(1) is None:
             return None
         name = match.group(1).strip()
         if len(name) >= 2 and name[0] == name[-1] == '"':

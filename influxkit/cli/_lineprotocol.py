@@ -419,9 +419,10 @@ def explain(line: bytes) -> str:
     rest = body[head_end:].lstrip(b" ")
     if not rest:
         return "no fields (a point needs at least one)"
-    fields_end = _fields_end(rest)
-    fields, timestamp = rest[:fields_end], rest[fields_end:].strip(b" ")
-    for item in _split_fields(fields):
+    # The fields end at the first space outside quotes and escapes; the time follows.
+    fields = next(_split_unquoted(rest, 0x20))
+    timestamp = rest[len(fields):].strip(b" ")
+    for item in _split_unquoted(fields, 0x2C):
         equals = _unescaped(item, 0, b"=")
         key, value = item[:equals], item[equals + 1:]
         if not item:
@@ -438,35 +439,19 @@ def explain(line: bytes) -> str:
     return "not line protocol"
 
 
-def _fields_end(rest: bytes) -> int:
-    """Where the fields of a line end (the space before its time, or the end)."""
-    at = 0
-    quoted = False
-    while at < len(rest):
-        byte = rest[at]
-        if byte == 0x5C:
-            at += 2
-            continue
-        if byte == 0x22:
-            quoted = not quoted
-        elif byte == 0x20 and not quoted:
-            return at
-        at += 1
-    return len(rest)
-
-
-def _split_fields(fields: bytes) -> Iterator[bytes]:
+def _split_unquoted(data: bytes, separator: int) -> Iterator[bytes]:
+    """``data`` split at each ``separator`` byte outside quotes and escapes."""
     at = start = 0
     quoted = False
-    while at < len(fields):
-        byte = fields[at]
+    while at < len(data):
+        byte = data[at]
         if byte == 0x5C:
             at += 2
             continue
         if byte == 0x22:
             quoted = not quoted
-        elif byte == 0x2C and not quoted:
-            yield fields[start:at]
+        elif byte == separator and not quoted:
+            yield data[start:at]
             start = at + 1
         at += 1
-    yield fields[start:]
+    yield data[start:]

@@ -70,7 +70,8 @@ def rfc3339(nanoseconds: Any) -> Any:
     """RFC 3339 strings (a pyarrow array) of integer nanoseconds since the epoch, as
     InfluxDB writes them: ``2023-11-14T22:13:20Z``, ``2023-11-14T22:13:21.000000123Z``.
 
-    Vectorised (numpy and pyarrow kernels), with integer arithmetic only.
+    :func:`influxkit._core.time.rfc3339`'s rule, vectorised (numpy and pyarrow
+    kernels), with integer arithmetic only.
     """
     np, pa, pc = _np(), _pa(), _pc()
     ns = np.asarray(nanoseconds, dtype=np.int64)

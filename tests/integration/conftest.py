@@ -11,13 +11,13 @@ A test of what 1.x alone does is marked ``influxdb1``, with the reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 
 from influxkit import InfluxDBClient
 from influxkit.testing import InfluxDBServer
 from influxkit.testing.flavours import FLAVOURS, ServerFlavour
+from influxkit.testing.pytest_plugin import _client_options
 
 REAL = "1.6.7"
 EVERY_SERVER = (REAL, *FLAVOURS)
@@ -43,13 +43,6 @@ def flavour(request: pytest.FixtureRequest, influxdb_server: InfluxDBServer
         yield proxy
 
 
-def _options(influxdb_server: InfluxDBServer, flavour: ServerFlavour | None
-             ) -> dict[str, Any]:
-    if flavour is None:
-        return {"host": influxdb_server.host, "port": influxdb_server.port}
-    return {"host": flavour.host, "port": flavour.port, "token": flavour.token}
-
-
 @pytest.fixture
 def served_database(database: str, flavour: ServerFlavour | None) -> str:
     """``database``, made on the flavour too (a 2.x bucket and mapping, a 3.x database)."""
@@ -63,7 +56,7 @@ async def client(influxdb_server: InfluxDBServer, served_database: str,
                  flavour: ServerFlavour | None) -> AsyncIterator[InfluxDBClient]:
     """An async client of ``influxdb_server`` (or of its flavour) on the test's database."""
     async with InfluxDBClient(db=served_database,
-                              **_options(influxdb_server, flavour)) as client:
+                              **_client_options(influxdb_server, flavour)) as client:
         yield client
 
 
@@ -72,5 +65,5 @@ def blocking(influxdb_server: InfluxDBServer, served_database: str,
              flavour: ServerFlavour | None) -> Iterator[InfluxDBClient]:
     """The same in blocking mode."""
     with InfluxDBClient(db=served_database, mode="blocking",
-                        **_options(influxdb_server, flavour)) as client:
+                        **_client_options(influxdb_server, flavour)) as client:
         yield client

@@ -1260,15 +1260,16 @@ def test_headers_timeout_retries_gzip_and_proxies(influxdb_server: InfluxDBServe
         # (an admin's command)
         assert {"user": auth.admin_username, "admin": True} in client.get_list_users()
     with FaultProxy(influxdb_server.url) as proxy:
-        # A timeout between bytes of an answer, and retries of it.
+        # A timeout between bytes of an answer, and retries of it. (The answer held 3 s,
+        # the client waits 1 s: on a busy machine too, a timeout, then a quick answer.)
         proxy.delay(3, path="/query")
-        with InfluxDBClient(proxy.host, proxy.port, database=database, timeout=0.3,
+        with InfluxDBClient(proxy.host, proxy.port, database=database, timeout=1,
                             retries=1) as client:
             error = caught_error(lambda: client.query("SHOW MEASUREMENTS"))
             assert isinstance(error, influxkit.InfluxDBTimeoutError)
             assert isinstance(error, TimeoutError)
         proxy.delay(3, path="/query")
-        with InfluxDBClient(proxy.host, proxy.port, database=database, timeout=0.3,
+        with InfluxDBClient(proxy.host, proxy.port, database=database, timeout=1,
                             retries=2) as client:
             assert client.query("SHOW MEASUREMENTS").raw == {"statement_id": 0}
         # Compressed requests.

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import influxkit
+from influxkit._core.time import rfc3339 as core_rfc3339
 from influxkit.cli import cli
 from influxkit.cli._app import parse_time
 from influxkit.cli._checkpoint import NAME, Checkpoint, CheckpointError
@@ -183,6 +184,7 @@ def test_rfc3339_is_exact(nanoseconds: list[int]) -> None:
         when = epoch + datetime.timedelta(seconds=seconds)
         digits = f".{fraction:09d}".rstrip("0") if fraction else ""
         assert text == when.strftime("%Y-%m-%dT%H:%M:%S") + digits + "Z"
+        assert text == core_rfc3339(value)  # the library's one rule, vectorised
 
 
 # -- CSV cells ----------------------------------------------------------------------------

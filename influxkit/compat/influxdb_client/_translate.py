@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import influxkit
 from influxkit._core.time import INT_TIME_BOUNDS, int_time_problem, normalize_precision
+from influxkit._encode.serialize import frame_kind
 
 from .client.exceptions import (
     InfluxDBError,
@@ -346,6 +347,19 @@ class _Group:
         return found
 
 
+def prepare(bucket: Any, org: Any, default_org: str | None, record: Any,
+            write_precision: Any, options: Mapping[str, Any], tags: Mapping[str, Any]
+            ) -> tuple[str | None, str, str | None, dict[str, list[Write]]]:
+    """A write call's organisation, database, retention policy and influxkit writes by
+    precision: everything checked, before anything is sent."""
+    target = org_name(org, default_org)
+    database, policy = split_bucket(bucket)
+    with translated():
+        check_tags(tags)
+        groups = plan(record, write_precision, options, tags=bool(tags))
+    return target, database, policy, groups
+
+
 def plan(record: Any, write_precision: Any, options: Mapping[str, Any], *,
          tags: bool) -> dict[str, list[Write]]:
     """The influxkit writes of a record, by precision (influxkit's names).
@@ -388,7 +402,7 @@ def plan(record: Any, write_precision: Any, options: Mapping[str, Any], *,
             if record_options or "field_types" in item:
                 item = Point.from_dict(item, write_precision, **record_options)
             group(precision).points.append(item)
-        elif (kind := _frame_kind(item)) is not None:
+        elif (kind := frame_kind(item)) is not None:
             group(precision).frames.append(_frame(item, kind, precision, options))
         elif hasattr(type(item), "__influxkit_encoder__"):
             group(precision).points.append(item)
@@ -417,17 +431,6 @@ def check_tags(tags: Mapping[str, Any]) -> None:
             raise LineProtocolError(
                 f"a default tag cannot be named {key!r} here: influxkit's write() has an "
                 "argument of that name; add it to the points themselves", field=key)
-
-
-def _frame_kind(data: Any) -> str | None:
-    # A DataFrame exists only if its library was imported: neither is imported here.
-    pandas = sys.modules.get("pandas")
-    if pandas is not None and isinstance(data, pandas.DataFrame):
-        return "pandas"
-    polars = sys.modules.get("polars")
-    if polars is not None and isinstance(data, (polars.DataFrame, polars.LazyFrame)):
-        return "polars"
-    return None
 
 
 def _frame(frame: Any, kind: str, precision: str, options: Mapping[str, Any]) -> Write:

@@ -24,11 +24,8 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-class SyncClient(Protocol):
-    """:class:`~influxkit.compat.influxdb_client.InfluxDBClient`, as its APIs see it."""
-
-    @property
-    def influxkit(self) -> KitClient[Literal["blocking"]]: ...
+class _Client(Protocol):
+    """What both clients give their APIs."""
 
     @property
     def org(self) -> str | None: ...
@@ -38,6 +35,13 @@ class SyncClient(Protocol):
 
     @property
     def _retry(self) -> RetryPolicy | None: ...
+
+
+class SyncClient(_Client, Protocol):
+    """:class:`~influxkit.compat.influxdb_client.InfluxDBClient`, as its APIs see it."""
+
+    @property
+    def influxkit(self) -> KitClient[Literal["blocking"]]: ...
 
     def _influxkit_for(self, org: str | None) -> KitClient[Any]: ...
 
@@ -48,18 +52,9 @@ class SyncClient(Protocol):
     def _closed(self, api: Closable) -> None: ...
 
 
-class AsyncClient(Protocol):
+class AsyncClient(_Client, Protocol):
     """:class:`~influxkit.compat.influxdb_client.client.influxdb_client_async.
     InfluxDBClientAsync`, as its write API sees it."""
 
     @property
     def influxkit(self) -> KitClient[Literal["async"]]: ...
-
-    @property
-    def org(self) -> str | None: ...
-
-    @property
-    def default_tags(self) -> dict[str, Any] | None: ...
-
-    @property
-    def _retry(self) -> RetryPolicy | None: ...

@@ -20,11 +20,8 @@ from typing import TYPE_CHECKING, Any, Final
 import influxkit
 from influxkit.compat.influxdb_client._translate import (
     Write,
-    check_tags,
     convert,
-    org_name,
-    plan,
-    split_bucket,
+    prepare,
     translated,
 )
 from influxkit.compat.influxdb_client.domain.write_precision import WritePrecision
@@ -241,11 +238,8 @@ class WriteApi:
                 reached.
         """
         tags = self._point_settings.defaultTags
-        target = org_name(org, self._influxdb_client.org)
-        database, policy = split_bucket(bucket)
-        with translated():
-            check_tags(tags)
-            groups = plan(record, write_precision, kwargs, tags=bool(tags))
+        target, database, policy, groups = prepare(
+            bucket, org, self._influxdb_client.org, record, write_precision, kwargs, tags)
         kind = self._write_options.write_type
         if kind is WriteType.batching:
             writer = self._writer(target)

@@ -6,10 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from influxkit.compat.influxdb_client._translate import (
-    check_tags,
-    org_name,
-    plan,
-    split_bucket,
+    prepare,
     translated,
 )
 
@@ -51,11 +48,8 @@ class WriteApiAsync:
             influxkit.InfluxDBConnectionError: the server could not be reached.
         """
         tags = self._point_settings.defaultTags
-        target = org_name(org, self._influxdb_client.org)
-        database, policy = split_bucket(bucket)
-        with translated():
-            check_tags(tags)
-            groups = plan(record, write_precision, kwargs, tags=bool(tags))
+        target, database, policy, groups = prepare(
+            bucket, org, self._influxdb_client.org, record, write_precision, kwargs, tags)
         client = self._influxdb_client.influxkit
         for precision, writes in groups.items():
             for each in writes:
